@@ -1,0 +1,1 @@
+"""Search-space adapters, installed as ``nasproxy_bench.adapters`` (one module per benchmark)."""

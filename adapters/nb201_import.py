@@ -1,0 +1,109 @@
+"""Importers that turn the official NB201 / NATS-tss files into the normalized ``nb201.csv``.
+
+Both official formats store, per architecture and training schedule, an ``ArchResults`` record:
+``{'arch_index', 'arch_str', 'all_results': {(dataset, seed): results}, ...}`` where ``results``
+holds ``eval_acc1es`` keyed ``'<split>@<epoch>'``, ``params`` (M) and ``flop`` (M).
+We read the records as plain data (no benchmark code is imported or executed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nasproxy_bench.errors import DataError
+from nasproxy_bench.safe_pickle import UNSAFE_FLAG, safe_load
+
+# (dataset key in the record, evaluation split, output column)
+ACCURACY_COLUMNS = (
+    ("cifar10", "ori-test", "cifar10/test_acc"),
+    ("cifar100", "x-test", "cifar100/test_acc"),
+    ("ImageNet16-120", "x-test", "ImageNet16-120/test_acc"),
+    ("cifar10-valid", "x-valid", "cifar10-valid/valid_acc"),
+    ("cifar10-valid", "ori-test", "cifar10-valid/test_acc"),
+)
+COST_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+
+
+def _final_accuracy(results: Mapping[str, Any], split: str, epochs: int) -> float:
+    key = f"{split}@{epochs - 1}"
+    accs = results.get("eval_acc1es") or {}
+    if key not in accs:
+        return float("nan")
+    return float(accs[key])
+
+
+def record_to_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One normalized table row from one ``ArchResults`` record (final epoch, mean over seeds)."""
+    try:
+        all_results = record["all_results"]
+        row: dict[str, Any] = {"index": int(record["arch_index"]), "arch": str(record["arch_str"])}
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"record lacks {exc}; not an NB201/NATS-tss ArchResults record") from None
+    for dataset, split, column in ACCURACY_COLUMNS:
+        values = [
+            _final_accuracy(res, split, int(res["epochs"]))
+            for (name, _seed), res in all_results.items()
+            if name == dataset
+        ]
+        values = [v for v in values if not np.isnan(v)]
+        row[column] = float(np.mean(values)) if values else float("nan")
+    for dataset in COST_DATASETS:
+        matching = [res for (name, _seed), res in all_results.items() if name == dataset]
+        if matching:
+            row[f"{dataset}/params_M"] = float(matching[0]["params"])
+            row[f"{dataset}/flops_M"] = float(matching[0]["flop"])
+    return row
+
+
+def _nats_records(directory: Path, hp: str, trust: bool) -> Iterable[Mapping[str, Any]]:
+    files = sorted(p for p in directory.glob("*.pickle.pbz2") if p.name != "meta.pickle.pbz2")
+    if not files:
+        raise DataError(f"{directory}: no NNNNNN.pickle.pbz2 records; expected the NATS-tss-v1_0-3ffb9-simple folder")
+    for path in files:
+        data = safe_load(path, allow_unsafe=trust)
+        if hp not in data:
+            raise DataError(f"{path}: no results for the {hp}-epoch schedule (has {sorted(data)})")
+        yield data[hp]
+
+
+def _pth_records(path: Path, trust: bool) -> Iterable[Mapping[str, Any]]:
+    import torch
+    from numpy._core import multiarray
+
+    try:
+        if trust:
+            data = torch.load(path, map_location="cpu", weights_only=False)
+        else:
+            with torch.serialization.safe_globals([multiarray.scalar, np.dtype, multiarray._reconstruct, np.ndarray]):
+                data = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError) as exc:
+        message = str(exc).splitlines()[0]
+        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+            raise DataError(f"{path}: needs unsafe unpickling; if you trust it, rerun with {UNSAFE_FLAG}") from None
+        raise DataError(f"{path}: unreadable ({message}); download it again") from None
+    try:
+        infos = data["arch2infos"]
+    except (KeyError, TypeError):
+        raise DataError(f"{path}: no 'arch2infos'; not a NAS-Bench-201 .pth file") from None
+    for index in sorted(infos):
+        yield infos[index]["full"]
+
+
+def import_nb201(source: Path, *, hp: str = "200", trust_pickles: bool = False) -> pd.DataFrame:
+    """Normalized NB201 table from a NATS-tss 'simple' directory or an NB201 ``.pth`` file."""
+    source = Path(source)
+    if source.is_dir():
+        records = _nats_records(source, hp, trust_pickles)
+    elif source.suffix == ".pth":
+        records = _pth_records(source, trust_pickles)
+    elif not source.exists():
+        raise DataError(f"{source} does not exist; give the NATS-tss folder or the NB201 .pth file")
+    else:
+        raise DataError(f"{source}: expected a NATS-tss folder or an NB201 .pth file")
+    frame = pd.DataFrame([record_to_row(r) for r in records])
+    return frame.sort_values("index").reset_index(drop=True)

@@ -1,0 +1,173 @@
+"""One API over every search space: the ``Benchmark`` base class that adapters implement.
+
+An architecture is identified by its canonical string (``Benchmark.canonical``): parsing it and
+printing it again gives the same string, so it is both the store key and what users type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from torch import nn
+
+from nasproxy_bench.errors import DataError, UnknownNameError
+
+
+class Direction(str, Enum):
+    HIGHER = "higher"
+    LOWER = "lower"
+
+    def sign(self) -> float:
+        """Multiplier that turns a value into 'higher is better'."""
+        return 1.0 if self is Direction.HIGHER else -1.0
+
+
+class TaskKind(str, Enum):
+    CLASSIFICATION = "classification"
+    DENSE = "dense_prediction"
+    SEQUENCE = "sequence"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    direction: Direction
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset or task of a benchmark: what its networks take in and put out."""
+
+    name: str
+    input_shape: tuple[int, ...]
+    num_outputs: int
+    task: TaskKind
+    metrics: tuple[Metric, ...]
+    default_metric: str
+
+    def metric(self, name: str | None = None) -> Metric:
+        name = name or self.default_metric
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise UnknownNameError(f"metric of {self.name}", name, [m.name for m in self.metrics])
+
+
+def sample_order_key(seed: int, arch: str) -> bytes:
+    """Sort key of the seeded sample: SHA-256 of ``"<seed>:<arch>"``.
+
+    Depends on nothing but the seed and the canonical string, so a sample is identical on
+    every machine and library version, and ``sample(n, s)`` is a prefix of ``sample(m, s)``
+    for ``n < m`` (a larger run resumes a smaller one).
+    """
+    return hashlib.sha256(f"{seed}:{arch}".encode()).digest()
+
+
+class Benchmark(ABC):
+    """Base class of all search-space adapters. Data files are read lazily."""
+
+    name: str = ""
+    description: str = ""
+    datasets: dict[str, Dataset] = {}
+
+    def __init__(self, data_root: Path, *, trust_pickles: bool = False) -> None:
+        self.data_root = Path(data_root)
+        self.trust_pickles = trust_pickles
+
+    # -- architectures -----------------------------------------------------------------
+    @abstractmethod
+    def parse(self, text: str) -> Any:
+        """Parse a canonical architecture string; raise ``ValueError`` naming the problem."""
+
+    @abstractmethod
+    def canonical(self, arch: Any) -> str:
+        """The canonical string of a parsed architecture (``parse`` inverts it)."""
+
+    @abstractmethod
+    def archs(self) -> Sequence[str]:
+        """Canonical strings of every architecture with ground truth, in official order."""
+
+    def __len__(self) -> int:
+        return len(self.archs())
+
+    def sample(self, n: int | None, seed: int) -> list[str]:
+        """A fixed seeded sample of ``n`` architectures (all of them, ordered, if ``n`` is None)."""
+        ordered = sorted(self.archs(), key=lambda a: sample_order_key(seed, a))
+        if n is None:
+            return ordered
+        if n <= 0:
+            raise ValueError(f"sample size must be positive, got {n}")
+        return ordered[:n]
+
+    # -- ground truth and costs ------------------------------------------------------------
+    def dataset(self, name: str) -> Dataset:
+        try:
+            return self.datasets[name]
+        except KeyError:
+            raise UnknownNameError(f"dataset of {self.name}", name, list(self.datasets)) from None
+
+    @abstractmethod
+    def ground_truth(self, dataset: str, metric: str | None = None) -> pd.Series:
+        """Ground truth indexed by canonical arch string (NaN where the benchmark has none)."""
+
+    @abstractmethod
+    def costs(self, dataset: str) -> pd.DataFrame:
+        """Structural costs indexed by arch string: at least ``params_M`` and ``flops_M``."""
+
+    def hardware_costs(self, dataset: str) -> pd.DataFrame | None:
+        """Hardware costs (latency/energy columns) indexed by arch string, if a table exists."""
+        return None
+
+    # -- networks ----------------------------------------------------------------------------
+    @abstractmethod
+    def build(self, arch: str, dataset: str) -> nn.Module:
+        """An untrained PyTorch network for ``arch`` on ``dataset`` (random init from torch's RNG)."""
+
+    def cell_graph(self, arch: str) -> Any:
+        """The cell DAG for topology proxies, or None where the space has no cells."""
+        return None
+
+
+class TableBenchmark(Benchmark):
+    """A benchmark whose ground truth is one normalized CSV table under the data root."""
+
+    table_path: str = ""  # relative to the data root
+    import_hint: str = ""
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        path = self.data_root / self.table_path
+        if not path.is_file():
+            raise DataError(
+                f"missing benchmark table {path}; {self.import_hint} "
+                "or point --data-root / NASPROXY_DATA at a folder that has it"
+            )
+        try:
+            frame = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+            raise DataError(f"{path}: unreadable table ({exc}); re-create it with the importer") from None
+        self.validate_table(frame, path)
+        return frame.set_index("arch", drop=False)
+
+    def validate_table(self, frame: pd.DataFrame, path: Path) -> None:
+        if "arch" not in frame.columns:
+            raise DataError(f"{path}: no 'arch' column; re-create it with the importer")
+
+    def archs(self) -> Sequence[str]:
+        return self.table.index.tolist()
+
+    def ground_truth(self, dataset: str, metric: str | None = None) -> pd.Series:
+        spec = self.dataset(dataset)
+        column = f"{dataset}/{spec.metric(metric).name}"
+        if column not in self.table.columns:
+            raise DataError(f"{self.data_root / self.table_path}: no column {column!r}")
+        return self.table[column].astype(float)

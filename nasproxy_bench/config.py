@@ -1,0 +1,53 @@
+"""One run configuration with documented defaults, and the data-root rule."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATA_ENV = "NASPROXY_DATA"
+DEFAULT_DATA_ROOT = Path("data")
+DEFAULT_STORE = Path("results/scores.h5")
+DEFAULT_REPORTS = Path("reports")
+
+
+def resolve_data_root(cli_value: str | Path | None = None) -> Path:
+    """``--data-root`` if given, else ``$NASPROXY_DATA``, else ``./data``."""
+    if cli_value:
+        return Path(cli_value)
+    env = os.environ.get(DATA_ENV)
+    return Path(env) if env else DEFAULT_DATA_ROOT
+
+
+@dataclass
+class RunConfig:
+    """What ``nasproxy-bench run`` computes.
+
+    Attributes:
+        benchmark: registered benchmark name (``nasproxy-bench list``).
+        dataset: dataset/task of the benchmark.
+        proxies: proxy names to evaluate.
+        n: sample size; ``None`` evaluates every architecture.
+        sample_seed: seed of the architecture sample (``sample(n, seed)``).
+        seeds: network-initialisation and minibatch seeds; results are averaged over them.
+        batch_size: size of the fixed proxy minibatch (64 as in the zero-cost literature).
+        device: ``cpu`` or ``cuda``.
+        data_root: folder with ``benchmarks/`` and ``inputs/`` (see ``resolve_data_root``).
+        store: HDF5 result store; runs resume from it.
+        trust_pickles: allow unrestricted unpickling of benchmark files (unsafe).
+        checkpoint_s: seconds between atomic rewrites of the store (the journal covers the gap).
+    """
+
+    benchmark: str
+    dataset: str
+    proxies: list[str]
+    n: int | None = 1000
+    sample_seed: int = 0
+    seeds: list[int] = field(default_factory=lambda: [0])
+    batch_size: int = 64
+    device: str = "cpu"
+    data_root: Path = DEFAULT_DATA_ROOT
+    store: Path = DEFAULT_STORE
+    trust_pickles: bool = False
+    checkpoint_s: float = 60.0

@@ -1,0 +1,132 @@
+"""Rank-correlation metrics of zero-cost proxies against ground truth.
+
+Conventions (stated in every report):
+- Both the proxy score and the ground truth are first turned into "higher is better" using
+  their declared directions, so a positive correlation always means the proxy ranks good
+  architectures high ("signed" correlation).
+- Non-finite scores (NaN/inf) are kept in the store but excluded here; ``coverage`` is the
+  fraction of evaluated architectures with a finite score. Architectures without ground truth
+  are excluded the same way.
+- Top-k% uses the architectures whose ground truth ranks in the top ``k`` percent of the
+  architectures that have both a finite score and ground truth (at least 2 are kept).
+- Kendall's tau is tau-b (ties in either variable handled as in scipy).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Correlations:
+    n: int
+    coverage: float
+    spearman: float
+    kendall: float
+    spearman_top: float
+    kendall_top: float
+    retrieval: float
+    best_found: float
+    true_best: float
+
+
+def _finite_pairs(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    return np.isfinite(scores) & np.isfinite(truth)
+
+
+def top_count(n: int, percent: float) -> int:
+    """How many of ``n`` architectures make up the top ``percent`` % (at least 1)."""
+    if not 0 < percent <= 100:
+        raise ValueError(f"top-k percentage must be in (0, 100], got {percent}")
+    return max(1, int(math.ceil(n * percent / 100.0 - 1e-9)))
+
+
+def _corr(a: np.ndarray, b: np.ndarray, kind: str) -> float:
+    if len(a) < 2 or np.all(a == a[0]) or np.all(b == b[0]):
+        return float("nan")
+    if kind == "spearman":
+        return float(stats.spearmanr(a, b).statistic)
+    return float(stats.kendalltau(a, b).statistic)
+
+
+def spearman(scores: np.ndarray, truth: np.ndarray) -> float:
+    mask = _finite_pairs(scores, truth)
+    return _corr(scores[mask], truth[mask], "spearman")
+
+
+def kendall(scores: np.ndarray, truth: np.ndarray) -> float:
+    mask = _finite_pairs(scores, truth)
+    return _corr(scores[mask], truth[mask], "kendall")
+
+
+def top_subset(scores: np.ndarray, truth: np.ndarray, percent: float) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and truth of the architectures whose truth is in the top ``percent`` %."""
+    mask = _finite_pairs(scores, truth)
+    s, t = scores[mask], truth[mask]
+    k = max(2, top_count(len(t), percent)) if len(t) >= 2 else len(t)
+    order = np.argsort(-t, kind="stable")[:k]
+    return s[order], t[order]
+
+
+def retrieval_rate(scores: np.ndarray, truth: np.ndarray, percent: float) -> float:
+    """|top-k by truth ∩ top-k by score| / k, over architectures with a finite score."""
+    mask = _finite_pairs(scores, truth)
+    s, t = scores[mask], truth[mask]
+    if len(t) == 0:
+        return float("nan")
+    k = top_count(len(t), percent)
+    true_top = set(np.argsort(-t, kind="stable")[:k].tolist())
+    proxy_top = set(np.argsort(-s, kind="stable")[:k].tolist())
+    return len(true_top & proxy_top) / k
+
+
+def best_found(scores: np.ndarray, truth: np.ndarray) -> float:
+    """Ground truth of the architecture the proxy ranks first (first in input order on ties)."""
+    mask = _finite_pairs(scores, truth)
+    if not mask.any():
+        return float("nan")
+    s, t = scores[mask], truth[mask]
+    return float(t[int(np.argmax(s))])
+
+
+def correlations(
+    scores: np.ndarray,
+    truth: np.ndarray,
+    *,
+    score_sign: float = 1.0,
+    truth_sign: float = 1.0,
+    top_percent: float = 5.0,
+) -> Correlations:
+    """All metrics for one proxy on one sample. Signs turn values into 'higher is better'.
+
+    ``best_found`` and ``true_best`` are reported in the ground truth's own units.
+    """
+    scores = np.asarray(scores, dtype=np.float64) * score_sign
+    truth = np.asarray(truth, dtype=np.float64) * truth_sign
+    n = len(scores)
+    mask = _finite_pairs(scores, truth)
+    s_top, t_top = top_subset(scores, truth, top_percent)
+    finite_truth = truth[np.isfinite(truth)]
+    return Correlations(
+        n=n,
+        coverage=float(np.isfinite(scores).mean()) if n else float("nan"),
+        spearman=spearman(scores, truth),
+        kendall=kendall(scores, truth),
+        spearman_top=_corr(s_top, t_top, "spearman"),
+        kendall_top=_corr(s_top, t_top, "kendall"),
+        retrieval=retrieval_rate(scores, truth, top_percent),
+        best_found=best_found(scores, truth) * truth_sign if mask.any() else float("nan"),
+        true_best=float(finite_truth.max()) * truth_sign if len(finite_truth) else float("nan"),
+    )
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation over seeds, ignoring NaN (std 0 for one seed)."""
+    arr = np.array([v for v in values if np.isfinite(v)], dtype=np.float64)
+    if len(arr) == 0:
+        return float("nan"), float("nan")
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0

@@ -1,0 +1,89 @@
+"""What a proxy is: a function of a ``ProxyContext`` plus declared metadata (``ProxySpec``).
+
+A proxy must not modify ``ctx.model``; a proxy that needs to change weights, BatchNorm or
+dtype works on ``ctx.fresh_model()`` (a deep copy). Work that several proxies need (one
+forward/backward on the batch, for example) is computed once per architecture through
+``ctx.shared``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from nasproxy_bench.benchmark import Benchmark, Dataset, Direction, TaskKind
+from nasproxy_bench.inputs import Batch
+
+FAMILIES = ("structural", "gradient", "activation", "jacobian", "topology", "ensemble")
+
+
+@dataclass(frozen=True)
+class ProxySpec:
+    """A registered proxy and the facts a user needs to interpret its scores.
+
+    Attributes:
+        name: registry name (what ``--proxies`` takes).
+        fn: ``fn(ctx) -> float``; raises ``UnsupportedNetwork`` where it does not apply.
+        family: one of ``FAMILIES``.
+        version: bumped whenever the math changes; part of the result-store key.
+        direction: whether a higher score predicts a better network.
+        needs_data: uses the minibatch images (False: all-ones or Gaussian inputs, or none).
+        needs_labels: uses the minibatch labels.
+        bn: BatchNorm handling: "train" (batch statistics), "off" (BN made identity), "none".
+        dtype: floating type of the computation.
+        n_batches: minibatches consumed (ZiCo needs two).
+        tasks: task kinds the proxy supports.
+        log_scale: the stored score is the natural log of the quantity in the paper.
+        description: one line for ``nasproxy-bench list``.
+    """
+
+    name: str
+    fn: Callable[[ProxyContext], float]
+    family: str
+    version: str
+    direction: Direction = Direction.HIGHER
+    needs_data: bool = True
+    needs_labels: bool = False
+    bn: str = "train"
+    dtype: str = "float32"
+    n_batches: int = 1
+    tasks: frozenset[TaskKind] = frozenset({TaskKind.CLASSIFICATION})
+    log_scale: bool = False
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"proxy {self.name}: family must be one of {FAMILIES}")
+
+
+@dataclass
+class ProxyContext:
+    """Everything a proxy may look at for one architecture of a run."""
+
+    benchmark: Benchmark
+    arch: str
+    dataset: Dataset
+    model: nn.Module
+    batches: list[Batch]
+    seed: int
+    device: torch.device
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def batch(self) -> Batch:
+        return self.batches[0]
+
+    def fresh_model(self) -> nn.Module:
+        """A deep copy of the initialised network, free for the proxy to modify."""
+        return copy.deepcopy(self.model)
+
+    def shared(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Memoise ``compute()`` under ``name`` for the other proxies of this architecture."""
+        if name not in self.cache:
+            self.cache[name] = compute()
+        return self.cache[name]

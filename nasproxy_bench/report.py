@@ -1,0 +1,133 @@
+"""Correlation tables from the result store (CSV and Markdown under ``reports/``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nasproxy_bench.errors import NasproxyError
+from nasproxy_bench.metrics import correlations, mean_std
+from nasproxy_bench.registry import get_benchmark, proxies
+from nasproxy_bench.store import STATUS_OK, STATUS_UNSUPPORTED, Group, ResultStore
+
+METRIC_COLUMNS = ("spearman", "spearman_top", "kendall", "kendall_top", "retrieval", "best_found")
+LABELS = {
+    "spearman": "SPR@All",
+    "spearman_top": "SPR@Top{k}%",
+    "kendall": "KT@All",
+    "kendall_top": "KT@Top{k}%",
+    "retrieval": "Retrieval@Top{k}%",
+    "best_found": "best-found",
+}
+
+
+def group_scores(group: Group) -> pd.Series:
+    """Scores of one stored group, indexed by arch; non-ok records become NaN."""
+    return pd.Series(
+        {a: (r.score if r.status == STATUS_OK else np.nan) for a, r in group.records.items()}, dtype=float
+    )
+
+
+def _proxy_sign(name: str) -> float:
+    spec = proxies().get(name)
+    return spec.direction.sign() if spec else 1.0
+
+
+def summarize(
+    store: ResultStore, data_root: Path, *, top_percent: float = 5.0, metric: str | None = None
+) -> pd.DataFrame:
+    """One row per (benchmark, dataset, proxy, version, sample, batch size), mean ± std over seeds."""
+    runs: dict[tuple, list[Group]] = defaultdict(list)
+    for group in store.groups.values():
+        k = group.key
+        runs[(k.benchmark, k.dataset, k.proxy, k.proxy_version, k.sample_seed, k.batch_size)].append(group)
+    benches: dict[str, object] = {}
+    rows = []
+    for (bench_name, dataset, proxy, version, sample_seed, batch_size), groups in sorted(runs.items()):
+        if bench_name not in benches:
+            benches[bench_name] = get_benchmark(bench_name)(data_root)
+        bench = benches[bench_name]
+        spec = bench.dataset(dataset)
+        gt_metric = spec.metric(metric)
+        truth_all = bench.ground_truth(dataset, gt_metric.name)
+        per_seed = []
+        statuses = defaultdict(int)
+        for group in sorted(groups, key=lambda g: g.key.seed):
+            scores = group_scores(group)
+            for r in group.records.values():
+                statuses[r.status] += 1
+            truth = truth_all.reindex(scores.index).to_numpy()
+            per_seed.append(
+                correlations(
+                    scores.to_numpy(), truth, score_sign=_proxy_sign(proxy),
+                    truth_sign=gt_metric.direction.sign(), top_percent=top_percent,
+                )
+            )
+        first = groups[0]
+        row = {
+            "benchmark": bench_name, "dataset": dataset, "ground_truth": gt_metric.name, "proxy": proxy,
+            "version": version, "sample_seed": sample_seed, "batch_size": batch_size,
+            "seeds": ",".join(str(g.key.seed) for g in sorted(groups, key=lambda g: g.key.seed)),
+            "n": int(np.mean([c.n for c in per_seed])),
+            "coverage": float(np.mean([c.coverage for c in per_seed])),
+            "unsupported": statuses[STATUS_UNSUPPORTED], "errors": statuses["error"],
+            "true_best": per_seed[0].true_best, "top_percent": top_percent,
+            "input_source": first.provenance.get("input_source", ""),
+            "surrogate_inputs": bool(first.provenance.get("surrogate_inputs", False)),
+            "device": first.provenance.get("device", ""),
+        }
+        for col in METRIC_COLUMNS:
+            mean, std = mean_std([asdict(c)[col] for c in per_seed])
+            row[f"{col}_mean"], row[f"{col}_std"] = mean, std
+        rows.append(row)
+    if not rows:
+        raise NasproxyError(f"result store {store.path} has no scores; run 'nasproxy-bench run' first")
+    return pd.DataFrame(rows)
+
+
+def _fmt(mean: float, std: float, seeds: int) -> str:
+    if not np.isfinite(mean):
+        return "–"
+    return f"{mean:.3f} ± {std:.3f}" if seeds > 1 else f"{mean:.3f}"
+
+
+def to_markdown(summary: pd.DataFrame) -> str:
+    """Markdown tables, one per benchmark/dataset, proxies sorted by SPR@All."""
+    k = summary["top_percent"].iloc[0]
+    lines = ["# Proxy correlations", ""]
+    lines.append(
+        "Signed correlations (positive = the proxy ranks better networks higher), mean ± std over "
+        "init/batch seeds; non-finite scores excluded (see coverage). "
+        f"Top-{k:g}% = architectures whose ground truth is in the top {k:g}% of the sample."
+    )
+    for (bench, dataset), part in summary.groupby(["benchmark", "dataset"], sort=True):
+        part = part.sort_values("spearman_mean", ascending=False)
+        first = part.iloc[0]
+        lines += ["", f"## {bench} / {dataset} (ground truth: {first['ground_truth']}, "
+                  f"true best in sample {first['true_best']:.2f})", ""]
+        if part["surrogate_inputs"].any():
+            lines.append(f"**Surrogate inputs**: {first['input_source']}.\n")
+        header = ["proxy", "n", "seeds", "coverage"] + [LABELS[c].format(k=f"{k:g}") for c in METRIC_COLUMNS]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "---|" * len(header))
+        for _, r in part.iterrows():
+            nseeds = len(str(r["seeds"]).split(","))
+            cells = [f"{r['proxy']} (v{r['version']})", str(r["n"]), str(r["seeds"]), f"{r['coverage']:.2f}"]
+            cells += [_fmt(r[f"{c}_mean"], r[f"{c}_std"], nseeds) for c in METRIC_COLUMNS]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(store_path: Path, data_root: Path, out_dir: Path, *, top_percent: float = 5.0) -> list[Path]:
+    if not Path(store_path).exists():
+        raise NasproxyError(f"no result store at {store_path}; run 'nasproxy-bench run' first or pass --store")
+    summary = summarize(ResultStore(store_path), data_root, top_percent=top_percent)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out_dir / "correlations.csv", out_dir / "correlations.md"
+    summary.to_csv(csv_path, index=False)
+    md_path.write_text(to_markdown(summary), encoding="utf-8")
+    return [csv_path, md_path]

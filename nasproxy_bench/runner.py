@@ -1,0 +1,120 @@
+"""Evaluate proxies over a seeded architecture sample and record every score in the store."""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from nasproxy_bench import __version__
+from nasproxy_bench.benchmark import Benchmark
+from nasproxy_bench.config import RunConfig
+from nasproxy_bench.errors import NasproxyError, UnsupportedNetwork
+from nasproxy_bench.inputs import Batch, fixed_batches
+from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
+from nasproxy_bench.registry import get_benchmark, get_proxy
+from nasproxy_bench.store import STATUS_ERROR, STATUS_OK, STATUS_UNSUPPORTED, Record, ResultStore, RunKey
+
+
+@dataclass
+class RunSummary:
+    computed: int = 0
+    skipped: int = 0
+    errors: int = 0
+
+
+def resolve_device(name: str) -> torch.device:
+    if name not in ("cpu", "cuda"):
+        raise NasproxyError(f"unknown device {name!r}; use cpu or cuda")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise NasproxyError("--device cuda given but torch sees no CUDA GPU; use --device cpu")
+    return torch.device(name)
+
+
+def resolve_proxies(names: Iterable[str]) -> list[ProxySpec]:
+    from nasproxy_bench.registry import proxies
+
+    names = list(names)
+    if names == ["all"]:
+        return list(proxies().values())
+    return [get_proxy(n) for n in names]
+
+
+def evaluate(spec: ProxySpec, ctx: ProxyContext) -> Record:
+    """One proxy on one architecture, as a store record (never raises for proxy failures)."""
+    if ctx.dataset.task not in spec.tasks:
+        return Record(math.nan, 0.0, STATUS_UNSUPPORTED, f"{spec.name} does not support {ctx.dataset.task.value}")
+    start = time.perf_counter()
+    try:
+        score = float(spec.fn(ctx))
+    except UnsupportedNetwork as exc:
+        return Record(math.nan, time.perf_counter() - start, STATUS_UNSUPPORTED, str(exc))
+    except (RuntimeError, ValueError, ArithmeticError, NotImplementedError) as exc:
+        return Record(math.nan, time.perf_counter() - start, STATUS_ERROR, f"{type(exc).__name__}: {exc}")
+    return Record(score, time.perf_counter() - start, STATUS_OK)
+
+
+def build_model(benchmark: Benchmark, arch: str, dataset: str, seed: int, device: torch.device) -> torch.nn.Module:
+    """The network every proxy of a run sees: initialised from ``seed``, in train mode."""
+    torch.manual_seed(seed)
+    return benchmark.build(arch, dataset).to(device).train()
+
+
+def provenance(device: torch.device, batches: list[Batch]) -> dict[str, object]:
+    source = batches[0].source if batches else "none"
+    return {
+        "package_version": __version__,
+        "torch_version": torch.__version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "input_source": source,
+        "surrogate_inputs": bool(batches and batches[0].surrogate),
+    }
+
+
+def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
+    benchmark = get_benchmark(config.benchmark)(config.data_root, trust_pickles=config.trust_pickles)
+    dataset = benchmark.dataset(config.dataset)
+    specs = resolve_proxies(config.proxies)
+    device = resolve_device(config.device)
+    archs = benchmark.sample(config.n, config.sample_seed)
+    summary = RunSummary()
+    with ResultStore(config.store) as store:
+        for seed in config.seeds:
+            keys = {
+                s.name: RunKey(benchmark.name, dataset.name, s.name, s.version, config.sample_seed, config.batch_size, seed)
+                for s in specs
+            }
+            todo = [a for a in archs if any(a not in store.done(keys[s.name]) for s in specs)]
+            summary.skipped += len(archs) - len(todo)
+            if not todo:
+                continue
+            n_batches = max((s.n_batches for s in specs if s.needs_data), default=0)
+            batches = [
+                b.to(device)
+                for b in fixed_batches(config.data_root, dataset.name, seed, config.batch_size, n_batches)
+            ]
+            prov = provenance(device, batches)
+            bar = tqdm(todo, desc=f"{benchmark.name}/{dataset.name} seed {seed}", disable=not progress, unit="arch")
+            for arch in bar:
+                model = build_model(benchmark, arch, dataset.name, seed, device)
+                ctx = ProxyContext(benchmark, arch, dataset, model, batches, seed, device)
+                for spec in specs:
+                    if arch in store.done(keys[spec.name]):
+                        continue
+                    record = evaluate(spec, ctx)
+                    summary.computed += 1
+                    summary.errors += record.status == STATUS_ERROR
+                    store.add(keys[spec.name], arch, record, prov)
+                store.maybe_checkpoint(config.checkpoint_s)
+    return summary
+
+
+__all__ = ["run", "RunSummary", "evaluate", "build_model", "STATUS_OK"]

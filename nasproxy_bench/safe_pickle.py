@@ -1,0 +1,81 @@
+"""Loading pickled benchmark files without running arbitrary code.
+
+Pickle can call any importable function while loading. The official CIFAR, ImageNet16 and
+NATS-Bench files only need plain containers and numpy arrays, so ``safe_load`` allows exactly
+those globals and rejects the rest. A file that needs more can only be read with
+``allow_unsafe=True``, which the CLI exposes as ``--trust-pickles``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import collections
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasproxy_bench.errors import DataError
+
+UNSAFE_FLAG = "--trust-pickles"
+
+
+def _numpy_globals() -> dict[tuple[str, str], Any]:
+    from numpy._core import multiarray
+
+    allowed: dict[tuple[str, str], Any] = {}
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        allowed[(module, "_reconstruct")] = multiarray._reconstruct
+        allowed[(module, "scalar")] = multiarray.scalar
+    allowed[("numpy", "ndarray")] = np.ndarray
+    allowed[("numpy", "dtype")] = np.dtype
+    return allowed
+
+
+_ALLOWED: dict[tuple[str, str], Any] = {
+    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("builtins", "set"): set,
+    ("builtins", "frozenset"): frozenset,
+    ("builtins", "slice"): slice,
+    ("builtins", "complex"): complex,
+    **_numpy_globals(),
+}
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickler that only resolves an allow-list of harmless globals."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return _ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"global {module}.{name} is not on the safe list") from None
+
+
+def safe_loads(data: bytes, *, allow_unsafe: bool = False, source: str = "<bytes>") -> Any:
+    if allow_unsafe:
+        return pickle.loads(data, encoding="latin1")  # noqa: S301 - explicit opt-in
+    try:
+        return RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
+    except pickle.UnpicklingError as exc:
+        raise DataError(
+            f"{source}: refused to unpickle ({exc}); if you trust this file, rerun with {UNSAFE_FLAG}"
+        ) from None
+    except (EOFError, ValueError, TypeError, IndexError) as exc:
+        raise DataError(f"{source}: truncated or corrupt pickle ({exc}); download it again") from None
+
+
+def safe_load(path: Path, *, allow_unsafe: bool = False) -> Any:
+    """Load a ``.pickle``/``.pkl`` or bz2-compressed ``.pbz2`` file through the allow-list."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"missing file {path}; see data/README.md for where to get it")
+    raw = path.read_bytes()
+    if path.suffix == ".pbz2":
+        try:
+            raw = bz2.decompress(raw)
+        except (OSError, EOFError, ValueError) as exc:
+            raise DataError(f"{path}: corrupt bz2 data ({exc}); download it again") from None
+    return safe_loads(raw, allow_unsafe=allow_unsafe, source=str(path))
