@@ -13,7 +13,7 @@ import pandas as pd
 from nasproxy_bench.adapters.nb201_network import EDGES, NUM_NODES, OPS, NB201Network
 from torch import nn
 
-from nasproxy_bench.benchmark import Dataset, Direction, Metric, TableBenchmark, TaskKind
+from nasproxy_bench.benchmark import CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind
 from nasproxy_bench.errors import DataError
 
 TABLE = "benchmarks/nb201/nb201.csv"
@@ -68,9 +68,9 @@ class NB201Arch:
                 ops.append(op)
         return cls(tuple(ops))
 
-    def cell_graph(self) -> dict[tuple[int, int], str]:
+    def edges(self) -> dict[tuple[int, int], str]:
         """Edge (from, to) -> operation; nodes 0..3, node 0 is the cell input."""
-        return {(j, i): op for (i, j), op in zip(EDGES, self.ops)}
+        return {(j, i): op for (i, j), op in zip(EDGES, self.ops, strict=True)}
 
 
 def _datasets() -> dict[str, Dataset]:
@@ -121,5 +121,6 @@ class NB201Benchmark(TableBenchmark):
         spec = self.dataset(dataset)
         return NB201Network(self.parse(arch).ops, spec.num_outputs)
 
-    def cell_graph(self, arch: str) -> dict[tuple[int, int], str]:
-        return self.parse(arch).cell_graph()
+    def cell_graph(self, arch: str) -> CellGraph:
+        widths = tuple(16 * 2**stage for stage in range(3) for _ in range(5))
+        return CellGraph(NUM_NODES, self.parse(arch).edges(), frozenset({"none"}), widths)

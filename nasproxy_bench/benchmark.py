@@ -62,6 +62,21 @@ class Dataset:
         raise UnknownNameError(f"metric of {self.name}", name, [m.name for m in self.metrics])
 
 
+@dataclass(frozen=True)
+class CellGraph:
+    """The cell DAG of a cell-based space, for topology proxies.
+
+    Nodes are 0..num_nodes-1 (0 = cell input, last = cell output); ``edges`` maps
+    (source, target) to an operation name; ``zero_ops`` are operations that carry nothing;
+    ``cell_widths`` gives the channel width of every cell instance in the network.
+    """
+
+    num_nodes: int
+    edges: dict[tuple[int, int], str]
+    zero_ops: frozenset[str]
+    cell_widths: tuple[int, ...]
+
+
 def sample_order_key(seed: int, arch: str) -> bytes:
     """Sort key of the seeded sample: SHA-256 of ``"<seed>:<arch>"``.
 
@@ -132,7 +147,7 @@ class Benchmark(ABC):
     def build(self, arch: str, dataset: str) -> nn.Module:
         """An untrained PyTorch network for ``arch`` on ``dataset`` (random init from torch's RNG)."""
 
-    def cell_graph(self, arch: str) -> Any:
+    def cell_graph(self, arch: str) -> CellGraph | None:
         """The cell DAG for topology proxies, or None where the space has no cells."""
         return None
 

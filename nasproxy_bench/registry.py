@@ -26,6 +26,11 @@ BUILTIN_BENCHMARKS = {
 }
 BUILTIN_PROXY_MODULES = (
     "nasproxy_bench.proxies.structural",
+    "nasproxy_bench.proxies.gradient",
+    "nasproxy_bench.proxies.activation",
+    "nasproxy_bench.proxies.jacobian",
+    "nasproxy_bench.proxies.topology",
+    "nasproxy_bench.proxies.ensemble",
 )
 
 _benchmarks: dict[str, type[Benchmark]] = {}

@@ -12,7 +12,7 @@ import pandas as pd
 from nasproxy_bench.errors import NasproxyError
 from nasproxy_bench.metrics import correlations, mean_std
 from nasproxy_bench.registry import get_benchmark, proxies
-from nasproxy_bench.store import STATUS_OK, STATUS_UNSUPPORTED, Group, ResultStore
+from nasproxy_bench.store import STATUS_OK, STATUS_UNSUPPORTED, Group, Record, ResultStore, RunKey
 
 METRIC_COLUMNS = ("spearman", "spearman_top", "kendall", "kendall_top", "retrieval", "best_found")
 LABELS = {
@@ -32,6 +32,31 @@ def group_scores(group: Group) -> pd.Series:
     )
 
 
+def derived_groups(store: ResultStore) -> list[Group]:
+    """Ensemble scores (e.g. vote) for every run where all their constituents are stored."""
+    out = []
+    by_run: dict[tuple, dict[str, Group]] = defaultdict(dict)
+    for group in store.groups.values():
+        k = group.key
+        by_run[(k.benchmark, k.dataset, k.sample_seed, k.batch_size, k.seed)][k.proxy] = group
+    for spec in proxies().values():
+        if not spec.derived_from or spec.combine is None:
+            continue
+        for (bench, dataset, sample_seed, batch_size, seed), present in sorted(by_run.items()):
+            parts = [present.get(name) for name in spec.derived_from]
+            if any(p is None for p in parts):
+                continue
+            archs = sorted(set.intersection(*(set(p.records) for p in parts)))
+            scores = [group_scores(p).reindex(archs).to_numpy() for p in parts]
+            combined = spec.combine(scores, [_proxy_sign(n) for n in spec.derived_from])
+            version = spec.version + "+" + "+".join(p.key.proxy_version for p in parts)
+            key = RunKey(bench, dataset, spec.name, version, sample_seed, batch_size, seed)
+            group = Group(key, dict(parts[0].provenance))
+            group.records = {a: Record(float(v), 0.0) for a, v in zip(archs, combined, strict=True)}
+            out.append(group)
+    return out
+
+
 def _proxy_sign(name: str) -> float:
     spec = proxies().get(name)
     return spec.direction.sign() if spec else 1.0
@@ -42,7 +67,7 @@ def summarize(
 ) -> pd.DataFrame:
     """One row per (benchmark, dataset, proxy, version, sample, batch size), mean ± std over seeds."""
     runs: dict[tuple, list[Group]] = defaultdict(list)
-    for group in store.groups.values():
+    for group in [*store.groups.values(), *derived_groups(store)]:
         k = group.key
         runs[(k.benchmark, k.dataset, k.proxy, k.proxy_version, k.sample_seed, k.batch_size)].append(group)
     benches: dict[str, object] = {}

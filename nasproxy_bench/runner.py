@@ -38,12 +38,16 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_proxies(names: Iterable[str]) -> list[ProxySpec]:
+    """The per-network proxies to run; an ensemble contributes its constituents instead."""
     from nasproxy_bench.registry import proxies
 
     names = list(names)
-    if names == ["all"]:
-        return list(proxies().values())
-    return [get_proxy(n) for n in names]
+    requested = list(proxies().values()) if names == ["all"] else [get_proxy(n) for n in names]
+    out: dict[str, ProxySpec] = {}
+    for spec in requested:
+        for part in [get_proxy(n) for n in spec.derived_from] if spec.derived_from else [spec]:
+            out.setdefault(part.name, part)
+    return list(out.values())
 
 
 def evaluate(spec: ProxySpec, ctx: ProxyContext) -> Record:
@@ -85,6 +89,7 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
     specs = resolve_proxies(config.proxies)
     device = resolve_device(config.device)
     archs = benchmark.sample(config.n, config.sample_seed)
+    requested = frozenset(s.name for s in specs)
     summary = RunSummary()
     with ResultStore(config.store) as store:
         for seed in config.seeds:
@@ -105,7 +110,7 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
             bar = tqdm(todo, desc=f"{benchmark.name}/{dataset.name} seed {seed}", disable=not progress, unit="arch")
             for arch in bar:
                 model = build_model(benchmark, arch, dataset.name, seed, device)
-                ctx = ProxyContext(benchmark, arch, dataset, model, batches, seed, device)
+                ctx = ProxyContext(benchmark, arch, dataset, model, batches, seed, device, requested)
                 for spec in specs:
                     if arch in store.done(keys[spec.name]):
                         continue

@@ -114,7 +114,7 @@ class ResultStore:
         statuses = obj["status"].asstr()[()]
         messages = obj["message"].asstr()[()]
         for arch, score, wall, status, message in zip(
-            archs, obj["score"][()], obj["wall_s"][()], statuses, messages
+            archs, obj["score"][()], obj["wall_s"][()], statuses, messages, strict=True
         ):
             group.records[arch] = Record(float(score), float(wall), status, message)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -40,6 +41,8 @@ class ProxySpec:
         tasks: task kinds the proxy supports.
         log_scale: the stored score is the natural log of the quantity in the paper.
         description: one line for ``nasproxy-bench list``.
+        derived_from: for ensembles, the proxies whose stored scores it combines; such a proxy
+            is not run per network but computed by the report from ``combine(scores, signs)``.
     """
 
     name: str
@@ -55,6 +58,8 @@ class ProxySpec:
     tasks: frozenset[TaskKind] = frozenset({TaskKind.CLASSIFICATION})
     log_scale: bool = False
     description: str = ""
+    derived_from: tuple[str, ...] = ()
+    combine: Callable[[list[np.ndarray], list[float]], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -72,6 +77,7 @@ class ProxyContext:
     batches: list[Batch]
     seed: int
     device: torch.device
+    requested: frozenset[str] = frozenset()  # proxies of this run (lets shared passes plan)
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -1,0 +1,95 @@
+"""Activation-based proxies: ReLU activation patterns and feature-map statistics."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from nasproxy_bench.errors import UnsupportedNetwork
+from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
+from nasproxy_bench.proxies.passes import hamming_kernel, relu_codes
+
+NLR_SAMPLES = 1000
+NLR_SIZE = 4
+ZEN_MIXUP = 0.01
+ZEN_REPEATS = 1
+
+
+def naswot(ctx: ProxyContext) -> float:
+    """log|det K|, K_ij = N_A − Hamming(c_i, c_j) of the binary ReLU codes (Mellor et al., ICML'21)."""
+    kernel = hamming_kernel(ctx.fresh_model(), ctx.batch.x)
+    sign, logdet = torch.linalg.slogdet(kernel)
+    return float(logdet) if sign > 0 else -math.inf
+
+
+def nlr(ctx: ProxyContext) -> float:
+    """Number of linear regions hit by Gaussian samples: distinct ReLU patterns (TE-NAS style).
+
+    Uses ``NLR_SAMPLES`` standard-normal inputs of spatial size ``NLR_SIZE`` (generated from the
+    run seed). Low-dimensional inputs keep the count below the sample size for simple
+    networks, but it still saturates for most NB201 cells, so its resolution is limited.
+    """
+    if len(ctx.dataset.input_shape) != 3:
+        raise UnsupportedNetwork("nlr needs image inputs")
+    gen = torch.Generator().manual_seed(ctx.seed)
+    x = torch.randn((NLR_SAMPLES, ctx.dataset.input_shape[0], NLR_SIZE, NLR_SIZE), generator=gen).to(ctx.device)
+    codes = relu_codes(ctx.fresh_model(), x)
+    return float(torch.unique(codes, dim=0).shape[0])
+
+
+def _pooled_input(model: nn.Module) -> nn.Module:
+    pools = [m for m in model.modules() if isinstance(m, nn.AdaptiveAvgPool2d)]
+    if not pools:
+        raise UnsupportedNetwork("zen needs a global-average-pooling layer")
+    return pools[-1]
+
+
+def zen(ctx: ProxyContext) -> float:
+    """Zen-score (Lin et al., ICCV'21): log E|f(x) − f(x + αε)| + Σ_BN log sqrt(mean σ²_BN).
+
+    f is the pre-pooling feature map; x, ε are standard normal; weights are re-drawn from
+    N(0, 1) as in Zen-NAS; σ²_BN is each BatchNorm's batch variance on the perturbed pass.
+    """
+    model = ctx.fresh_model()
+    gen = torch.Generator().manual_seed(ctx.seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen))
+                if m.bias is not None:
+                    m.bias.zero_()
+    pool = _pooled_input(model)
+    features: list[torch.Tensor] = []
+    variances: list[torch.Tensor] = []
+    handle = pool.register_forward_pre_hook(lambda _m, inputs: features.append(inputs[0]))
+    bn_hooks = [
+        m.register_forward_pre_hook(lambda _m, inputs: variances.append(inputs[0].var(dim=(0, 2, 3), unbiased=False).mean()))
+        for m in model.modules() if isinstance(m, nn.BatchNorm2d)
+    ]
+    batch = ctx.batch.x.shape[0] if ctx.batches else 64
+    shape = (batch, *ctx.dataset.input_shape)
+    x = torch.randn(shape, generator=gen).to(ctx.device)
+    eps = torch.randn(shape, generator=gen).to(ctx.device)
+    try:
+        with torch.no_grad():
+            model(x)
+            variances.clear()
+            model(x + ZEN_MIXUP * eps)
+    finally:
+        handle.remove()
+        for h in bn_hooks:
+            h.remove()
+    delta = (features[0] - features[1]).abs().mean().double()
+    bn_term = sum(0.5 * math.log(float(v)) for v in variances if v > 0)
+    return math.log(float(delta)) + bn_term if delta > 0 else -math.inf
+
+
+PROXIES = (
+    ProxySpec("naswot", naswot, "activation", "1", description="log|det K| of ReLU-code kernel (NASWOT)"),
+    ProxySpec("nlr", nlr, "activation", "1", needs_data=False,
+              description=f"#linear regions over {NLR_SAMPLES} Gaussian {NLR_SIZE}x{NLR_SIZE} inputs"),
+    ProxySpec("zen", zen, "activation", "1", needs_data=False, log_scale=True,
+              description="Zen-score, Gaussian inputs and weights"),
+)

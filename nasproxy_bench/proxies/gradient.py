@@ -1,0 +1,179 @@
+"""Gradient-based proxies (pruning-at-init saliencies and gradient statistics).
+
+Sums run over the weights of conv and linear layers, as in the reference implementations of
+"Zero-Cost Proxies for Lightweight NAS" (Abdelfattah et al., ICLR'21); the loss is the mean
+cross-entropy over the fixed batch, with BatchNorm using batch statistics.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+from nasproxy_bench.benchmark import Direction
+from nasproxy_bench.errors import UnsupportedNetwork
+from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
+from nasproxy_bench.proxies.passes import loss_gradients, weighted_layers
+
+
+def _total(values: list[torch.Tensor]) -> float:
+    return float(torch.stack([v.detach().double() for v in values]).sum())
+
+
+def grad_norm(ctx: ProxyContext) -> float:
+    """Σ_l ||∂L/∂W_l||₂."""
+    return _total([g.norm() for g in loss_gradients(ctx).grads])
+
+
+def snip(ctx: ProxyContext) -> float:
+    """Σ |W ⊙ ∂L/∂W| (Lee et al., ICLR'19)."""
+    lg = loss_gradients(ctx)
+    return _total([(w.detach() * g.detach()).abs().sum() for w, g in zip(lg.weights, lg.grads, strict=True)])
+
+
+def plain(ctx: ProxyContext) -> float:
+    """Σ W ⊙ ∂L/∂W (first-order Taylor change of the loss)."""
+    lg = loss_gradients(ctx)
+    return _total([(w.detach() * g.detach()).sum() for w, g in zip(lg.weights, lg.grads, strict=True)])
+
+
+def l2_norm(ctx: ProxyContext) -> float:
+    """Σ_l ||W_l||₂ at initialisation."""
+    return _total([layer.weight.detach().norm() for layer in weighted_layers(ctx.model)])
+
+
+def fisher(ctx: ProxyContext) -> float:
+    """Σ over conv/linear outputs z and channels c of ½ E_n[(Σ_positions z ⊙ ∂L/∂z)²] (Turner et al.)."""
+    terms = loss_gradients(ctx).activation_terms
+    return _total([0.5 * t.double().pow(2).mean(0).sum() for t in terms])
+
+
+def grasp(ctx: ProxyContext) -> float:
+    """−Σ θ ⊙ (H g) with g = ∂L/∂θ and H the Hessian (Wang et al., ICLR'20), θ = conv/linear weights."""
+    lg = loss_gradients(ctx)
+    if not lg.grads[0].requires_grad:
+        raise RuntimeError("loss_gradients was computed without a graph; 'grasp' must be in ctx.requested")
+    z = sum((g * g.detach()).sum() for g in lg.grads)
+    hessian_grad = torch.autograd.grad(z, lg.weights, allow_unused=True)
+    return -_total([
+        (w.detach() * hg).sum() for w, hg in zip(lg.weights, hessian_grad, strict=True) if hg is not None
+    ])
+
+
+def _without_batchnorm(model: nn.Module) -> nn.Module:
+    for name, child in model.named_children():
+        if isinstance(child, nn.modules.batchnorm._BatchNorm):
+            setattr(model, name, nn.Identity())
+        else:
+            _without_batchnorm(child)
+    return model
+
+
+def _synflow(ctx: ProxyContext, keep_bn: bool) -> float:
+    model = ctx.fresh_model().double()
+    if not keep_bn:
+        _without_batchnorm(model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.abs_()
+    layers = weighted_layers(model)
+    if not layers:
+        raise UnsupportedNetwork("network has no conv or linear layers")
+    x = torch.ones((1, *ctx.dataset.input_shape), dtype=torch.float64, device=ctx.device)
+    weights = [m.weight for m in layers]
+    grads = torch.autograd.grad(model(x).sum(), weights, allow_unused=True)
+    return _total([(w * g).sum() for w, g in zip(weights, grads, strict=True) if g is not None])
+
+
+def synflow(ctx: ProxyContext) -> float:
+    """Σ |θ| ⊙ ∂R/∂θ, R = sum of outputs for an all-ones input, BatchNorm removed, float64 (Tanaka et al.)."""
+    return _synflow(ctx, keep_bn=False)
+
+
+def synflow_bn(ctx: ProxyContext) -> float:
+    """SynFlow with BatchNorm kept (train mode, batch of one), as in the zero-cost reference code."""
+    return _synflow(ctx, keep_bn=True)
+
+
+def _per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
+    """Per-sample gradients of conv/linear weights, flattened: (batch, n_weights).
+
+    ``objective`` 'loss' = cross-entropy of the sample; 'output' = sum of its outputs (NTK).
+    BatchNorm sees each sample alone (batch statistics of one example), as in a per-sample loop.
+    """
+    model = ctx.fresh_model()
+    layer_names = {id(m.weight): n for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear, nn.Conv1d))}
+    params = {n: p.detach() for n, p in model.named_parameters()}
+    weight_names = [f"{layer_names[id(p)]}.weight" for _, p in model.named_parameters() if id(p) in layer_names]
+    if not weight_names:
+        raise UnsupportedNetwork("network has no conv or linear layers")
+    # running statistics are not updated under vmap; batch statistics are used instead
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.track_running_stats = False
+            m.running_mean = m.running_var = None
+    buffers = {n: b for n, b in model.named_buffers()}
+
+    def objective_fn(weights: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = functional_call(model, ({**params, **weights}, buffers), (x.unsqueeze(0),))
+        if objective == "loss":
+            return nn.functional.cross_entropy(out, y.unsqueeze(0))
+        return out.sum()
+
+    weights = {n: params[n] for n in weight_names}
+    per_sample = vmap(grad(objective_fn), in_dims=(None, 0, 0))(weights, ctx.batch.x, ctx.batch.y)
+    return torch.cat([per_sample[n].reshape(len(ctx.batch.x), -1) for n in weight_names], dim=1)
+
+
+def gradsign(ctx: ProxyContext) -> float:
+    """Σ_k |Σ_i sign(∂L(x_i)/∂θ_k)| over per-sample gradients (Zhang & Jia, ICLR'22)."""
+    grads = ctx.shared("per_sample_loss_grads", lambda: _per_sample_grads(ctx, "loss"))
+    return float(torch.sign(grads).sum(0).abs().sum())
+
+
+def zico(ctx: ProxyContext) -> float:
+    """Σ_l log Σ_{θ∈l} E[|g_θ|] / std(g_θ) over ≥2 batches (Li et al., ICLR'23)."""
+    if len(ctx.batches) < 2:
+        raise UnsupportedNetwork("zico needs two minibatches")
+    per_batch = [loss_gradients(ctx, i).grads for i in range(len(ctx.batches))]
+    total = 0.0
+    for layer_grads in zip(*per_batch, strict=True):
+        g = torch.stack([x.detach().double().flatten() for x in layer_grads])
+        std = g.std(dim=0, unbiased=False)
+        mean_abs = g.abs().mean(dim=0)
+        nonzero = std > 0
+        ratio = (mean_abs[nonzero] / std[nonzero]).sum()
+        if ratio > 0:
+            total += math.log(float(ratio))
+    return total
+
+
+def ntk_cond(ctx: ProxyContext) -> float:
+    """Condition number λ_max/λ_min of the empirical NTK J Jᵀ over the batch (TE-NAS); lower is better."""
+    jac = ctx.shared("per_sample_output_grads", lambda: _per_sample_grads(ctx, "output")).double()
+    eig = torch.linalg.eigvalsh(jac @ jac.T)
+    if eig[0] <= 0:
+        return math.inf
+    return float(eig[-1] / eig[0])
+
+
+PROXIES = (
+    ProxySpec("grad_norm", grad_norm, "gradient", "1", needs_labels=True, description="Σ_l ||∂L/∂W_l||₂"),
+    ProxySpec("snip", snip, "gradient", "1", needs_labels=True, description="Σ |W ⊙ ∂L/∂W|"),
+    ProxySpec("plain", plain, "gradient", "1", needs_labels=True, description="Σ W ⊙ ∂L/∂W"),
+    ProxySpec("l2_norm", l2_norm, "gradient", "1", needs_data=False, bn="none", description="Σ_l ||W_l||₂"),
+    ProxySpec("fisher", fisher, "gradient", "1", needs_labels=True, description="Σ ½E[(Σ z ⊙ ∂L/∂z)²] per channel"),
+    ProxySpec("grasp", grasp, "gradient", "1", needs_labels=True, description="−Σ θ ⊙ Hg"),
+    ProxySpec("synflow", synflow, "gradient", "1", needs_data=False, bn="off", dtype="float64",
+              description="Σ |θ| ⊙ ∂R/∂θ, all-ones input, BN off, float64"),
+    ProxySpec("synflow_bn", synflow_bn, "gradient", "1", needs_data=False, bn="train", dtype="float64",
+              description="synflow with BatchNorm kept"),
+    ProxySpec("gradsign", gradsign, "gradient", "1", needs_labels=True, description="Σ_k |Σ_i sign(per-sample ∂L/∂θ_k)|"),
+    ProxySpec("zico", zico, "gradient", "1", needs_labels=True, n_batches=2,
+              description="Σ_l log Σ mean|g|/std(g) over 2 batches"),
+    ProxySpec("ntk_cond", ntk_cond, "gradient", "1", direction=Direction.LOWER,
+              description="condition number of the empirical NTK"),
+)

@@ -1,0 +1,140 @@
+"""Passes over the network that several proxies share, memoised per architecture.
+
+Each pass runs on its own copy of the network (a forward pass in train mode updates
+BatchNorm running statistics, which would otherwise change the caller's model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nasproxy_bench.errors import UnsupportedNetwork
+from nasproxy_bench.proxies.base import ProxyContext
+
+WEIGHTED = (nn.Conv2d, nn.Linear, nn.Conv1d)
+
+
+def weighted_layers(model: nn.Module) -> list[nn.Module]:
+    """Conv and linear layers: the layers whose weights the gradient proxies score."""
+    return [m for m in model.modules() if isinstance(m, WEIGHTED)]
+
+
+def classification_loss(ctx: ProxyContext, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    if logits.dim() != 2:
+        raise UnsupportedNetwork(f"expected (batch, classes) logits, got shape {tuple(logits.shape)}")
+    return F.cross_entropy(logits, labels)
+
+
+@dataclass
+class LossGradients:
+    """One cross-entropy forward/backward on the fixed batch.
+
+    ``weights`` and ``grads`` are aligned lists over conv/linear layers; ``activation_terms``
+    are per layer ``(sum over positions of z * dL/dz)`` of shape (batch, channels), the
+    quantity Fisher needs. With ``graph=True`` the gradients keep their graph (for GraSP).
+    """
+
+    weights: list[torch.Tensor]
+    grads: list[torch.Tensor]
+    activation_terms: list[torch.Tensor]
+    loss: torch.Tensor
+
+
+def _loss_gradients(ctx: ProxyContext, batch_index: int, graph: bool) -> LossGradients:
+    model = ctx.fresh_model()
+    layers = weighted_layers(model)
+    if not layers:
+        raise UnsupportedNetwork("network has no conv or linear layers")
+    outputs: list[torch.Tensor] = []
+
+    def keep_output(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+        # A tensor hook receives dL/dz for the value z had here, even if a later in-place op
+        # (e.g. ReLU(inplace=True)) overwrites it, so z is cloned for the product.
+        outputs.append(output)
+
+    handles = [layer.register_forward_hook(keep_output) for layer in layers]
+    batch = ctx.batches[batch_index]
+    try:
+        logits = model(batch.x)
+    finally:
+        for h in handles:
+            h.remove()
+    values = [o.detach().clone() for o in outputs]
+    weights = [layer.weight for layer in layers]
+    loss = classification_loss(ctx, logits, batch.y)
+    grads = torch.autograd.grad(loss, weights + outputs, create_graph=graph, allow_unused=True)
+    weight_grads = [g if g is not None else torch.zeros_like(w) for g, w in zip(grads[: len(weights)], weights, strict=True)]
+    terms = []
+    for value, grad in zip(values, grads[len(weights):], strict=True):
+        if grad is None:
+            grad = torch.zeros_like(value)
+        prod = (value * grad.detach())
+        terms.append(prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod)
+    return LossGradients(weights, weight_grads, terms, loss)
+
+
+def loss_gradients(ctx: ProxyContext, batch_index: int = 0) -> LossGradients:
+    """Cross-entropy gradients on batch ``batch_index``; keeps the graph when GraSP will need it."""
+    graph = batch_index == 0 and "grasp" in ctx.requested
+    return ctx.shared(f"loss_gradients:{batch_index}", lambda: _loss_gradients(ctx, batch_index, graph))
+
+
+def input_jacobian(ctx: ProxyContext) -> torch.Tensor:
+    """Per-sample gradient of the summed outputs w.r.t. the input, flattened: (batch, features)."""
+
+    def compute() -> torch.Tensor:
+        model = ctx.fresh_model()
+        x = ctx.batch.x.clone().requires_grad_(True)
+        out = model(x)
+        (grad,) = torch.autograd.grad(out.sum(), x)
+        return grad.reshape(len(x), -1).detach()
+
+    return ctx.shared("input_jacobian", compute)
+
+
+def _relu_pre_hooks(model: nn.Module, keep: Callable[[torch.Tensor], None]) -> list:
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    if not relus:
+        raise UnsupportedNetwork("network has no ReLU activations")
+    # pre-hooks see the input before an in-place ReLU overwrites it
+    return [m.register_forward_pre_hook(lambda _m, inputs: keep(inputs[0])) for m in relus]
+
+
+def relu_codes(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Binary activation pattern (input > 0 at every ReLU) per sample: (batch, units) bool."""
+    codes: list[torch.Tensor] = []
+    handles = _relu_pre_hooks(model, lambda z: codes.append((z > 0).reshape(len(z), -1)))
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return torch.cat(codes, dim=1)
+
+
+def hamming_kernel(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """K_ij = number of ReLU units where samples i and j agree (N_A − Hamming distance), float64.
+
+    Accumulated layer by layer (exact: each layer's count fits float32's integer range), so
+    the full code matrix is never held in memory.
+    """
+    kernel = torch.zeros((len(x), len(x)), dtype=torch.float64, device=x.device)
+
+    def add(z: torch.Tensor) -> None:
+        code = (z > 0).reshape(len(z), -1).float()
+        kernel.add_((code @ code.T + (1 - code) @ (1 - code).T).double())
+
+    handles = _relu_pre_hooks(model, add)
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return kernel
