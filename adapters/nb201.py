@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from nasproxy_bench.adapters.nb201_network import EDGES, NUM_NODES, OPS, NB201Network
 from torch import nn
 
+from nasproxy_bench.adapters.nb201_network import EDGES, NUM_NODES, OPS, NB201Network
 from nasproxy_bench.benchmark import CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind
 from nasproxy_bench.errors import DataError
 

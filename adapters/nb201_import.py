@@ -97,12 +97,12 @@ def _pth_records(path: Path, trust: bool) -> Iterable[Mapping[str, Any]]:
 def import_nb201(source: Path, *, hp: str = "200", trust_pickles: bool = False) -> pd.DataFrame:
     """Normalized NB201 table from a NATS-tss 'simple' directory or an NB201 ``.pth`` file."""
     source = Path(source)
+    if not source.exists():
+        raise DataError(f"{source} does not exist; give the NATS-tss folder or the NB201 .pth file")
     if source.is_dir():
         records = _nats_records(source, hp, trust_pickles)
     elif source.suffix == ".pth":
         records = _pth_records(source, trust_pickles)
-    elif not source.exists():
-        raise DataError(f"{source} does not exist; give the NATS-tss folder or the NB201 .pth file")
     else:
         raise DataError(f"{source}: expected a NATS-tss folder or an NB201 .pth file")
     frame = pd.DataFrame([record_to_row(r) for r in records])

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from nasproxy_bench.adapters.nb201 import NB201Benchmark
 
+from nasproxy_bench.adapters.nb201 import NB201Benchmark
 from nasproxy_bench.complexity import count_flops, count_params
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")

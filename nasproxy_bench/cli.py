@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     run.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="also write reports here")
     run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--checkpoint-every", type=float, default=60.0, help="seconds between store checkpoints (default 60)")
 
     report = sub.add_parser("report", parents=[common], help="write correlation tables from the store")
     report.add_argument("--reports", type=Path, default=DEFAULT_REPORTS)
@@ -94,7 +95,7 @@ def _run_configs(args: argparse.Namespace, data_root: Path) -> list[RunConfig]:
     common = dict(
         proxies=proxies, n=None if args.full else args.n, sample_seed=args.seed, seeds=args.seeds,
         batch_size=args.batch_size, device=args.device, data_root=data_root, store=args.store,
-        trust_pickles=args.trust_pickles,
+        trust_pickles=args.trust_pickles, checkpoint_s=args.checkpoint_every,
     )
     if args.all:
         return [RunConfig(name, ds, **common) for name, cls in sorted(benchmarks().items()) for ds in cls.datasets]

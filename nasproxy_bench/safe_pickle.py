@@ -44,6 +44,10 @@ _ALLOWED: dict[tuple[str, str], Any] = {
 }
 
 
+class ForbiddenGlobal(pickle.UnpicklingError):
+    """The pickle asks for a global outside the allow-list."""
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """Unpickler that only resolves an allow-list of harmless globals."""
 
@@ -51,7 +55,7 @@ class RestrictedUnpickler(pickle.Unpickler):
         try:
             return _ALLOWED[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(f"global {module}.{name} is not on the safe list") from None
+            raise ForbiddenGlobal(f"global {module}.{name} is not on the safe list") from None
 
 
 def safe_loads(data: bytes, *, allow_unsafe: bool = False, source: str = "<bytes>") -> Any:
@@ -59,11 +63,11 @@ def safe_loads(data: bytes, *, allow_unsafe: bool = False, source: str = "<bytes
         return pickle.loads(data, encoding="latin1")  # noqa: S301 - explicit opt-in
     try:
         return RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
-    except pickle.UnpicklingError as exc:
+    except ForbiddenGlobal as exc:
         raise DataError(
             f"{source}: refused to unpickle ({exc}); if you trust this file, rerun with {UNSAFE_FLAG}"
         ) from None
-    except (EOFError, ValueError, TypeError, IndexError) as exc:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError) as exc:
         raise DataError(f"{source}: truncated or corrupt pickle ({exc}); download it again") from None
 
 
