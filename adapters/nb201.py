@@ -117,6 +117,13 @@ class NB201Benchmark(TableBenchmark):
         cols = {f"{name}/params_M": "params_M", f"{name}/flops_M": "flops_M"}
         return self.table[list(cols)].rename(columns=cols)
 
+    def hardware_costs(self, dataset: str) -> pd.DataFrame | None:
+        from nasproxy_bench.adapters.hw_nas_bench import hardware_costs
+
+        name = "cifar10" if dataset == "cifar10-valid" else self.dataset(dataset).name
+        index_to_arch = self.table.set_index("index")["arch"]
+        return hardware_costs(self.data_root, name, index_to_arch, trust_pickles=self.trust_pickles)
+
     def build(self, arch: str, dataset: str) -> nn.Module:
         spec = self.dataset(dataset)
         return NB201Network(self.parse(arch).ops, spec.num_outputs)

@@ -70,7 +70,98 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("benchmark", choices=["nb201"])
     verify.add_argument("--stride", type=_positive_int, default=1, help="check every k-th architecture (default all)")
     verify.add_argument("--flops", action="store_true", help="also check FLOPs (slower)")
+    speed = sub.add_parser("bench", parents=[common], help="measure proxy time relative to one forward+backward")
+    speed.add_argument("--benchmark", default="nb201")
+    speed.add_argument("--dataset", default="cifar10")
+    speed.add_argument("--proxies", default="all")
+    speed.add_argument("--n", type=_positive_int, default=50)
+    speed.add_argument("--seed", type=int, default=0)
+    speed.add_argument("--batch-size", type=_positive_int, default=64)
+    speed.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    speed.add_argument("--out", type=Path, default=DEFAULT_REPORTS / "speed.md")
+    compare = sub.add_parser("compare", parents=[common], help="rank agreement of our scores with a reference table")
+    compare.add_argument("--reference", type=Path, required=True, help="e.g. shared/reference/naslib_suitezero_nb201_subset.csv")
+    compare.add_argument("--out", type=Path, default=DEFAULT_REPORTS / "reference_comparison.md")
+    one = sub.add_parser("score", parents=[common], help="score one architecture string (nothing is stored)")
+    one.add_argument("--benchmark", default="nb201")
+    one.add_argument("--dataset", default="cifar10")
+    one.add_argument("--arch", required=True, help="canonical architecture string, e.g. an NB201 '|op~0|+...' string")
+    one.add_argument("--proxies", default="all")
+    one.add_argument("--seed", type=int, default=0)
+    one.add_argument("--batch-size", type=_positive_int, default=64)
+    one.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+
+    chk = sub.add_parser("check", parents=[common], help="fail if proxy correlations drift from a baseline")
+    chk.add_argument("--baseline", type=Path, default=DEFAULT_REPORTS / "baseline.json")
+    chk.add_argument("--update", action="store_true", help="rewrite the baseline from the current code")
     return parser
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    from nasproxy_bench.inputs import fixed_batches
+    from nasproxy_bench.proxies.base import ProxyContext
+    from nasproxy_bench.registry import get_benchmark
+    from nasproxy_bench.runner import build_model, evaluate, resolve_device, resolve_proxies
+
+    data_root = resolve_data_root(args.data_root)
+    bench = get_benchmark(args.benchmark)(data_root, trust_pickles=args.trust_pickles)
+    dataset = bench.dataset(args.dataset)
+    try:
+        arch = bench.canonical(bench.parse(args.arch))
+    except ValueError as exc:
+        raise NasproxyError(f"malformed {bench.name} architecture: {exc}") from None
+    specs = resolve_proxies([p.strip() for p in args.proxies.split(",") if p.strip()])
+    device = resolve_device(args.device)
+    n_batches = max((s.n_batches for s in specs if s.needs_data), default=0)
+    batches = [b.to(device) for b in fixed_batches(data_root, dataset.name, args.seed, args.batch_size, n_batches)]
+    model = build_model(bench, arch, dataset.name, args.seed, device)
+    ctx = ProxyContext(bench, arch, dataset, model, batches, args.seed, device, frozenset(s.name for s in specs))
+    for spec in specs:
+        record = evaluate(spec, ctx)
+        note = f" ({record.status}: {record.message})" if record.status != "ok" else ""
+        print(f"{spec.name:12s} {record.score:.6g}{note}")
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    from nasproxy_bench.regression import check
+
+    table = check(args.baseline, resolve_data_root(args.data_root), update=args.update)
+    print(table.to_string(index=False))
+    print(f"baseline {'updated' if args.update else 'matched'}: {args.baseline}")
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    from nasproxy_bench.compare import compare_with_reference, to_markdown
+
+    frame = compare_with_reference(args.store, args.reference, resolve_data_root(args.data_root))
+    text = to_markdown(frame, args.reference)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    frame.to_csv(args.out.with_suffix(".csv"), index=False)
+    print(text)
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    import platform
+
+    import torch
+    from tqdm import tqdm
+
+    from nasproxy_bench.speed import measure_speed
+
+    result = measure_speed(
+        resolve_data_root(args.data_root), args.benchmark, args.dataset, args.proxies.split(","), n=args.n,
+        seed=args.seed, batch_size=args.batch_size, device=args.device, progress=lambda xs: tqdm(xs, unit="arch"),
+    )
+    header = (
+        f"# Proxy speed: {args.benchmark}/{args.dataset}, {args.n} architectures (sample seed {args.seed}), "
+        f"batch {args.batch_size}, {args.device} ({platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} threads), torch {torch.__version__}"
+    )
+    text = result.to_markdown(header)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
 
 
 def cmd_list(args: argparse.Namespace) -> None:
@@ -120,17 +211,21 @@ def cmd_run(args: argparse.Namespace) -> None:
             continue
         print(
             f"{config.benchmark}/{config.dataset}: {summary.computed} scores computed, "
-            f"{summary.skipped} architectures already in {config.store}, {summary.errors} proxy errors"
+            f"{summary.skipped} architectures already in {config.store}, {summary.errors} proxy errors, "
+            f"peak resident memory {summary.peak_rss_mib:.0f} MiB"
         )
     for path in write_reports(args.store, data_root, args.reports):
         print(f"wrote {path}")
+    print("for figures, bootstrap intervals, Pareto, best-found and retrieval tables: nasproxy-bench report")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from nasproxy_bench.report import write_reports
+    from nasproxy_bench.survey import write_survey
 
-    for path in write_reports(args.store, resolve_data_root(args.data_root), args.reports, top_percent=args.top):
-        print(f"wrote {path}")
+    if not args.store.exists():
+        raise NasproxyError(f"no result store at {args.store}; run 'nasproxy-bench run' first or pass --store")
+    page = write_survey(args.store, resolve_data_root(args.data_root), args.reports, top_percent=args.top)
+    print(f"wrote {args.reports}/ (index: {page})")
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -155,7 +250,10 @@ def cmd_verify(args: argparse.Namespace) -> None:
         raise NasproxyError(f"{len(result.mismatches)} mismatches, first: {result.mismatches[0]}")
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "import": cmd_import, "verify": cmd_verify}
+COMMANDS = {
+    "list": cmd_list, "run": cmd_run, "report": cmd_report, "compare": cmd_compare, "bench": cmd_bench,
+    "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from nasproxy_bench.benchmark import Benchmark
 from nasproxy_bench.config import RunConfig
 from nasproxy_bench.errors import NasproxyError, UnsupportedNetwork
 from nasproxy_bench.inputs import Batch, fixed_batches
+from nasproxy_bench.memory import release_freed_memory, rss_mib
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 from nasproxy_bench.registry import get_benchmark, get_proxy
 from nasproxy_bench.store import STATUS_ERROR, STATUS_OK, STATUS_UNSUPPORTED, Record, ResultStore, RunKey
@@ -27,6 +28,7 @@ class RunSummary:
     computed: int = 0
     skipped: int = 0
     errors: int = 0
+    peak_rss_mib: float = 0.0  # sampled after each architecture
 
 
 def resolve_device(name: str) -> torch.device:
@@ -118,6 +120,9 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
                     summary.computed += 1
                     summary.errors += record.status == STATUS_ERROR
                     store.add(keys[spec.name], arch, record, prov)
+                del ctx, model
+                release_freed_memory()
+                summary.peak_rss_mib = max(summary.peak_rss_mib, rss_mib())
                 store.maybe_checkpoint(config.checkpoint_s)
     return summary
 

@@ -40,6 +40,23 @@ def test_bad_names_exit_nonzero_with_one_line(fake_root, tmp_path, capsys, args,
     assert message in err and len(err.splitlines()) == 1
 
 
+def test_malformed_architecture_string_is_one_line(fake_root, capsys):
+    code = main(["score", "--arch", "|nor_conv_3x3~0|+|bogus~0|none~1|+|none~0|none~1|none~2|", "--proxies", "params",
+                 "--data-root", str(fake_root)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err == (
+        "error: malformed nb201 architecture: unknown NB201 operation 'bogus'; "
+        "expected one of none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3"
+    )
+
+
+def test_score_one_architecture(fake_root, capsys):
+    arch = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
+    assert main(["score", "--arch", arch, "--proxies", "params,nn_mass", "--data-root", str(fake_root)]) == 0
+    out = capsys.readouterr().out
+    assert "params       0.073306" in out and "nn_mass" in out
+
+
 def test_missing_and_truncated_data_files(tmp_path, fake_root, capsys):
     code = main(["run", "--benchmark", "nb201", "--dataset", "cifar10", "--data-root", str(tmp_path), "--store", str(tmp_path / "s.h5")])
     assert code == 2

@@ -97,24 +97,27 @@ def input_jacobian(ctx: ProxyContext) -> torch.Tensor:
     return ctx.shared("input_jacobian", compute)
 
 
-def _relu_pre_hooks(model: nn.Module, keep: Callable[[torch.Tensor], None]) -> list:
+def _forward_with_relu_hook(model: nn.Module, x: torch.Tensor, keep: Callable[[torch.Tensor], None]) -> None:
+    """One no-grad forward pass calling ``keep(z)`` with the input z of every ReLU.
+
+    Pre-hooks see z before an in-place ReLU overwrites it.
+    """
     relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
     if not relus:
         raise UnsupportedNetwork("network has no ReLU activations")
-    # pre-hooks see the input before an in-place ReLU overwrites it
-    return [m.register_forward_pre_hook(lambda _m, inputs: keep(inputs[0])) for m in relus]
-
-
-def relu_codes(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Binary activation pattern (input > 0 at every ReLU) per sample: (batch, units) bool."""
-    codes: list[torch.Tensor] = []
-    handles = _relu_pre_hooks(model, lambda z: codes.append((z > 0).reshape(len(z), -1)))
+    handles = [m.register_forward_pre_hook(lambda _m, inputs: keep(inputs[0])) for m in relus]
     try:
         with torch.no_grad():
             model(x)
     finally:
         for h in handles:
             h.remove()
+
+
+def relu_codes(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Binary activation pattern (input > 0 at every ReLU) per sample: (batch, units) bool."""
+    codes: list[torch.Tensor] = []
+    _forward_with_relu_hook(model, x, lambda z: codes.append((z > 0).reshape(len(z), -1)))
     return torch.cat(codes, dim=1)
 
 
@@ -130,11 +133,5 @@ def hamming_kernel(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         code = (z > 0).reshape(len(z), -1).float()
         kernel.add_((code @ code.T + (1 - code) @ (1 - code).T).double())
 
-    handles = _relu_pre_hooks(model, add)
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in handles:
-            h.remove()
+    _forward_with_relu_hook(model, x, add)
     return kernel

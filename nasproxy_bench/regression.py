@@ -1,0 +1,94 @@
+"""Correlation regression checks against a committed baseline (``nasproxy-bench check``).
+
+The baseline file records a small fixed configuration and each proxy's SPR@All on it. A check
+recomputes that configuration from scratch (a fresh temporary store, so the current code is
+what runs) and fails if any proxy moved by more than the tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from nasproxy_bench.config import RunConfig
+from nasproxy_bench.errors import DataError, NasproxyError
+from nasproxy_bench.report import summarize
+from nasproxy_bench.runner import run
+from nasproxy_bench.store import ResultStore
+
+
+@dataclass
+class CheckConfig:
+    benchmark: str = "nb201"
+    dataset: str = "cifar10"
+    proxies: list[str] = field(default_factory=lambda: [
+        "params", "flops", "l2_norm", "synflow", "snip", "grad_norm", "plain", "fisher", "naswot", "jacob_cov",
+        "epe_nas", "zen", "nn_mass",
+    ])
+    n: int = 100
+    sample_seed: int = 0
+    seeds: list[int] = field(default_factory=lambda: [0])
+    batch_size: int = 32
+    tolerance: float = 0.02
+
+
+def compute(config: CheckConfig, data_root: Path) -> dict[str, float]:
+    """SPR@All of every proxy of ``config``, computed from scratch."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store_path = Path(tmp) / "check.h5"
+        run(RunConfig(config.benchmark, config.dataset, list(config.proxies), n=config.n, sample_seed=config.sample_seed,
+                      seeds=list(config.seeds), batch_size=config.batch_size, data_root=data_root, store=store_path),
+            progress=False)
+        summary = summarize(ResultStore(store_path), data_root)
+    return {row.proxy: float(row.spearman_mean) for row in summary.itertuples()}
+
+
+def load_baseline(path: Path) -> tuple[CheckConfig, dict[str, float]]:
+    try:
+        data = json.loads(Path(path).read_text())
+        return CheckConfig(**data["config"]), {k: float(v) for k, v in data["spearman"].items()}
+    except FileNotFoundError:
+        raise DataError(f"no baseline at {path}; create it with 'nasproxy-bench check --baseline {path} --update'") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(f"{path}: malformed baseline ({exc}); recreate it with --update") from None
+
+
+def write_baseline(path: Path, config: CheckConfig, values: dict[str, float]) -> None:
+    payload = {"config": asdict(config), "spearman": values, "torch_version": str(torch.__version__)}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def compare(baseline: dict[str, float], current: dict[str, float], tolerance: float) -> pd.DataFrame:
+    rows = []
+    for proxy in sorted(set(baseline) | set(current)):
+        before, now = baseline.get(proxy, float("nan")), current.get(proxy, float("nan"))
+        delta = now - before
+        ok = abs(delta) <= tolerance or (pd.isna(before) and pd.isna(now))
+        rows.append({"proxy": proxy, "baseline": before, "now": now, "delta": delta, "status": "ok" if ok else "REGRESSED"})
+    return pd.DataFrame(rows)
+
+
+def check(baseline_path: Path, data_root: Path, *, update: bool = False) -> pd.DataFrame:
+    """Recompute and compare; raise ``NasproxyError`` with the table if anything moved too far."""
+    if update and not Path(baseline_path).exists():
+        config = CheckConfig()
+    else:
+        config, _ = load_baseline(baseline_path)
+    current = compute(config, data_root)
+    if update:
+        write_baseline(baseline_path, config, current)
+        return compare(current, current, config.tolerance)
+    _, baseline = load_baseline(baseline_path)
+    table = compare(baseline, current, config.tolerance)
+    if (table["status"] != "ok").any():
+        raise NasproxyError(
+            f"correlation regression beyond ±{config.tolerance}:\n{table.to_string(index=False)}\n"
+            "if the change is intended, rerun with --update and commit the new baseline"
+        )
+    return table

@@ -1,0 +1,254 @@
+"""The survey's figures and tables, regenerated from the result store.
+
+Writes under the reports folder: correlation bars (survey figs. 6-10), top-x% curves
+(figs. 13-14), Pareto panels and regret tables against hardware costs (figs. 18-19),
+best-found tables (tables IV-V), retrieval rates at several k (GenNAS appendix), and
+``index.md`` linking everything with sample sizes, seeds, batch settings and input sources.
+
+Per-architecture figures (top-x%, Pareto) use the scores of the lowest stored seed; tables
+aggregate over all stored seeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from nasproxy_bench.bootstrap import spearman_ci  # noqa: E402
+from nasproxy_bench.literature import fidelity_table  # noqa: E402
+from nasproxy_bench.metrics import retrieval_rate, spearman, top_subset  # noqa: E402
+from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
+from nasproxy_bench.registry import get_benchmark, proxies  # noqa: E402
+from nasproxy_bench.report import derived_groups, group_scores, summarize, to_markdown  # noqa: E402
+from nasproxy_bench.store import Group, ResultStore  # noqa: E402
+
+RETRIEVAL_K = (5, 10, 20, 30, 40, 50)
+TOPX = tuple(range(10, 101, 10))
+TOPX_PROXIES = ("params", "flops", "synflow", "naswot", "zico")
+# HW-NAS-Bench devices the survey's Pareto figures use, in order of preference
+PARETO_COSTS = ("edgegpu/latency_ms", "fpga/latency_ms", "eyeriss/latency_ms", "pixel3/latency_ms", "raspi4/latency_ms",
+                "pi5-litert/latency_ms")
+
+
+@dataclass
+class RunScores:
+    """Scores of every proxy for one (benchmark, dataset, sample, batch size) at its lowest seed."""
+
+    benchmark: str
+    dataset: str
+    seed: int
+    scores: dict[str, pd.Series] = field(default_factory=dict)
+
+
+def _save(fig: plt.Figure, path: Path) -> list[Path]:
+    fig.tight_layout()
+    out = [path.with_suffix(".png"), path.with_suffix(".svg")]
+    for p in out:
+        fig.savefig(p, dpi=130)
+    plt.close(fig)
+    return out
+
+
+def _sign(name: str) -> float:
+    spec = proxies().get(name)
+    return spec.direction.sign() if spec else 1.0
+
+
+def collect_runs(store: ResultStore) -> list[RunScores]:
+    runs: dict[tuple, RunScores] = {}
+    groups: list[Group] = [*store.groups.values(), *derived_groups(store)]
+    for group in sorted(groups, key=lambda g: g.key.seed):
+        k = group.key
+        run = runs.setdefault((k.benchmark, k.dataset, k.sample_seed, k.batch_size), RunScores(k.benchmark, k.dataset, k.seed))
+        if k.seed == run.seed and k.proxy not in run.scores:
+            run.scores[k.proxy] = group_scores(group)
+    return list(runs.values())
+
+
+def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
+    paths = []
+    for (bench, dataset), part in summary.groupby(["benchmark", "dataset"]):
+        part = part.sort_values("spearman_mean", ascending=False)
+        k = part["top_percent"].iloc[0]
+        cols = [("spearman", "SPR@All"), ("spearman_top", f"SPR@Top{k:g}%"), ("kendall", "KT@All"), ("kendall_top", f"KT@Top{k:g}%")]
+        fig, ax = plt.subplots(figsize=(max(8, 0.55 * len(part)), 4.5))
+        x = np.arange(len(part))
+        width = 0.2
+        for i, (col, label) in enumerate(cols):
+            err = None
+            if col == "spearman" and "spearman_ci_low" in part:
+                err = np.vstack([part["spearman_mean"] - part["spearman_ci_low"], part["spearman_ci_high"] - part["spearman_mean"]])
+                err = np.where(np.isfinite(err), np.clip(err, 0, None), 0)
+            ax.bar(x + (i - 1.5) * width, part[f"{col}_mean"], width, yerr=err, capsize=2, label=label)
+        ax.set_xticks(x, part["proxy"], rotation=45, ha="right")
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_ylabel("rank correlation with ground truth")
+        ax.set_title(f"{bench} / {dataset}: n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]} (error bar: 95% bootstrap CI)")
+        ax.legend(ncols=4, fontsize=8)
+        paths += _save(fig, out_dir / f"fig_correlations_{bench}_{dataset}")
+    return paths
+
+
+def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path) -> tuple[list[Path], pd.DataFrame]:
+    rows = []
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for name in [p for p in TOPX_PROXIES if p in run.scores]:
+        s = run.scores[name]
+        t = truth.reindex(s.index).to_numpy()
+        values = []
+        for x in TOPX:
+            sub_s, sub_t = top_subset(s.to_numpy() * _sign(name), t, x)
+            values.append(spearman(sub_s, sub_t))
+            rows.append({"proxy": name, "top_percent": x, "spearman": values[-1], "n": len(sub_s)})
+        ax.plot(TOPX, values, marker="o", label=name)
+    ax.set_xlabel("top x% of architectures by ground truth")
+    ax.set_ylabel("Spearman ρ within the subset")
+    ax.set_title(f"{run.benchmark} / {run.dataset}: correlation on the top-x% subset (seed {run.seed})")
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.legend(fontsize=8)
+    return _save(fig, out_dir / f"fig_topx_{run.benchmark}_{run.dataset}"), pd.DataFrame(rows)
+
+
+def pareto(run: RunScores, truth: pd.Series, costs: pd.DataFrame, column: str, out_dir: Path) -> tuple[list[Path], pd.DataFrame]:
+    names = sorted(p for p in run.scores if p in proxies())
+    archs = run.scores[names[0]].index
+    cost = costs[column].reindex(archs).to_numpy(dtype=float)
+    acc = truth.reindex(archs).to_numpy(dtype=float)
+    budgets = default_budgets(cost)
+    front = pareto_front(np.where(np.isfinite(cost), cost, np.inf), np.where(np.isfinite(acc), acc, -np.inf))
+    cols = 4
+    nrows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 3.2 * nrows), squeeze=False, sharex=True, sharey=True)
+    tables = []
+    for ax, name in zip(axes.flat, names, strict=False):
+        s = run.scores[name].reindex(archs).to_numpy(dtype=float)
+        sweep = budget_sweep(s, cost, acc, budgets, score_sign=_sign(name))
+        sweep.insert(0, "proxy", name)
+        tables.append(sweep)
+        ax.scatter(cost, acc, s=4, color="0.75", label="candidates")
+        ax.plot(cost[front], acc[front], color="black", linewidth=1.2, label="true Pareto front")
+        picked = sweep[sweep["pick"] >= 0]
+        ax.plot(picked["pick_cost"], picked["pick_truth"], color="tab:red", marker="o", markersize=3, linewidth=1,
+                label="proxy picks")
+        ax.set_title(f"{name}: mean regret {sweep['regret'].mean():.2f}", fontsize=9)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel(column.replace("/", " ").replace("_ms", " (ms)").replace("_mj", " (mJ)"))
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"{truth.name or 'ground truth'}")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(f"{run.benchmark} / {run.dataset}: best proxy pick within a {column} budget (n={len(archs)})")
+    safe = column.replace("/", "_")
+    return _save(fig, out_dir / f"fig_pareto_{run.benchmark}_{run.dataset}_{safe}"), pd.concat(tables, ignore_index=True)
+
+
+def _md_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for _, row in frame.iterrows():
+        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def add_bootstrap(summary: pd.DataFrame, runs: list[RunScores], data_root: Path) -> pd.DataFrame:
+    lows, highs = [], []
+    by_key = {(r.benchmark, r.dataset): r for r in runs}
+    truths: dict[tuple, pd.Series] = {}
+    for _, row in summary.iterrows():
+        run = by_key.get((row["benchmark"], row["dataset"]))
+        if run is None or row["proxy"] not in run.scores:
+            lows.append(np.nan)
+            highs.append(np.nan)
+            continue
+        key = (row["benchmark"], row["dataset"])
+        if key not in truths:
+            bench = get_benchmark(row["benchmark"])(data_root)
+            truths[key] = bench.ground_truth(row["dataset"])
+        s = run.scores[row["proxy"]]
+        low, high = spearman_ci(s.to_numpy() * _sign(row["proxy"]), truths[key].reindex(s.index).to_numpy())
+        lows.append(low)
+        highs.append(high)
+    return summary.assign(spearman_ci_low=lows, spearman_ci_high=highs)
+
+
+def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percent: float = 5.0) -> Path:
+    """Everything above; returns the index page."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store = ResultStore(store_path)
+    runs = collect_runs(store)
+    summary = add_bootstrap(summarize(store, data_root, top_percent=top_percent), runs, data_root)
+    summary.to_csv(out_dir / "correlations.csv", index=False)
+    (out_dir / "correlations.md").write_text(to_markdown(summary), encoding="utf-8")
+    index = ["# nasproxy-bench report", "",
+             "All numbers are computed by nasproxy-bench from the result store "
+             f"`{store_path}`. Correlations are signed (positive = the proxy ranks better networks higher).", "",
+             "## Runs", "", _md_table(summary.groupby(["benchmark", "dataset"]).agg(
+                 proxies=("proxy", "count"), n=("n", "max"), seeds=("seeds", "first"), batch_size=("batch_size", "first"),
+                 sample_seed=("sample_seed", "first"), input_source=("input_source", "first"),
+                 surrogate_inputs=("surrogate_inputs", "any"), device=("device", "first")).reset_index()), "",
+             "- [Correlation tables](correlations.md) ([CSV](correlations.csv))"]
+    best_rows, retrieval_rows = [], []
+    for run in runs:
+        bench = get_benchmark(run.benchmark)(data_root)
+        truth = bench.ground_truth(run.dataset)
+        truth.name = f"{run.dataset} {bench.dataset(run.dataset).default_metric}"
+        sign = bench.dataset(run.dataset).metric().direction.sign()
+        for name, s in sorted(run.scores.items()):
+            t = truth.reindex(s.index).to_numpy() * sign
+            v = s.to_numpy() * _sign(name)
+            mask = np.isfinite(v) & np.isfinite(t)
+            if mask.any():
+                best_rows.append({"benchmark": run.benchmark, "dataset": run.dataset, "proxy": name, "n": int(mask.sum()),
+                                  "best_found": float(t[mask][np.argmax(v[mask])] * sign),
+                                  "true_best": float(np.nanmax(t) * sign), "seed": run.seed})
+            retrieval_rows.append({"benchmark": run.benchmark, "dataset": run.dataset, "proxy": name,
+                                   **{f"top{k}%": retrieval_rate(v, t, k) for k in RETRIEVAL_K}})
+        bar_paths = bars(summary[(summary.benchmark == run.benchmark) & (summary.dataset == run.dataset)], out_dir)
+        index += ["", f"## {run.benchmark} / {run.dataset}", "", f"![correlations]({bar_paths[0].name})"]
+        topx_paths, topx_table = topx_curves(run, truth, out_dir)
+        topx_table.to_csv(out_dir / f"topx_{run.benchmark}_{run.dataset}.csv", index=False)
+        index += ["", f"![top-x%]({topx_paths[0].name})"]
+        costs = bench.hardware_costs(run.dataset)
+        if costs is None:
+            index += ["", f"No hardware-cost table for {run.dataset}: no Pareto analysis."]
+            continue
+        for column in [c for c in PARETO_COSTS if c in costs.columns][:2]:
+            paths, regret = pareto(run, truth, costs, column, out_dir)
+            stem = f"regret_{run.benchmark}_{run.dataset}_{column.replace('/', '_')}"
+            regret.to_csv(out_dir / f"{stem}.csv", index=False)
+            avg = regret.groupby("proxy")["regret"].mean().sort_values().rename("mean regret").reset_index()
+            (out_dir / f"{stem}.md").write_text(
+                f"# Accuracy regret under a {column} budget ({run.benchmark}/{run.dataset})\n\n"
+                + _md_table(avg) + "\n\nPer budget: see the CSV.\n", encoding="utf-8")
+            index += ["", f"![pareto {column}]({paths[0].name})", "", f"- [Regret table, {column}]({stem}.md)"]
+    fidelity = fidelity_table(summary)
+    if len(fidelity):
+        fidelity.to_csv(out_dir / "fidelity_nb201.csv", index=False)
+        (out_dir / "fidelity_nb201.md").write_text(
+            "# NB201 SPR@All against the literature (±0.05)\n\nSee docs/proxies.md for the reasons behind deviations.\n\n"
+            + _md_table(fidelity) + "\n", encoding="utf-8")
+        index += ["", "- [NB201 fidelity vs literature](fidelity_nb201.md)"]
+    best = pd.DataFrame(best_rows)
+    retrieval = pd.DataFrame(retrieval_rows)
+    best.to_csv(out_dir / "best_found.csv", index=False)
+    retrieval.to_csv(out_dir / "retrieval.csv", index=False)
+    (out_dir / "best_found.md").write_text("# Best-found architecture per proxy\n\nGround truth of the proxy's top-ranked "
+                                           "architecture vs the best in the evaluated set.\n\n" + _md_table(best, ".2f") + "\n")
+    (out_dir / "retrieval.md").write_text("# Retrieval rate |top-k by truth ∩ top-k by proxy| / k\n\n"
+                                          + _md_table(retrieval) + "\n")
+    index += ["", "## Tables", "", "- [Best-found per proxy](best_found.md)", "- [Retrieval rates](retrieval.md)",
+              "", "Survey correspondence: correlation bars = figs. 6-10; top-x% = figs. 13-14; Pareto = figs. 18-19 "
+              "(the survey uses HW-NAS-Bench edgegpu/FPGA latency; we use the devices present in the data root, "
+              "listed in each figure); best-found = tables IV-V; retrieval = GenNAS appendix."]
+    page = out_dir / "index.md"
+    page.write_text("\n".join(index) + "\n", encoding="utf-8")
+    return page

@@ -1,0 +1,225 @@
+"""Proxies on tiny networks with closed forms, plus the contract every proxy must keep."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nasproxy_bench.benchmark import Benchmark, Dataset, Direction, Metric, TaskKind
+from nasproxy_bench.inputs import Batch
+from nasproxy_bench.proxies.base import ProxyContext
+from nasproxy_bench.proxies.ensemble import majority_vote
+from nasproxy_bench.registry import get_proxy, proxies
+from nasproxy_bench.runner import evaluate
+from nasproxy_bench.store import STATUS_OK, STATUS_UNSUPPORTED
+
+
+class NoCells(Benchmark):
+    """A space without cells (for unsupported-network checks)."""
+
+    name = "nocells"
+
+    def parse(self, text):  # pragma: no cover - not used
+        return text
+
+    def canonical(self, arch):  # pragma: no cover
+        return arch
+
+    def archs(self):
+        return ["a"]
+
+    def ground_truth(self, dataset, metric=None):  # pragma: no cover
+        raise NotImplementedError
+
+    def costs(self, dataset):  # pragma: no cover
+        raise NotImplementedError
+
+    def build(self, arch, dataset):  # pragma: no cover
+        raise NotImplementedError
+
+
+def context(model, x, y, *, n_out, task=TaskKind.CLASSIFICATION, batches=None, seed=0, requested=frozenset()):
+    ds = Dataset("toy", tuple(x.shape[1:]), n_out, task, (Metric("acc", Direction.HIGHER),), "acc")
+    batches = batches or [Batch(x, y, "toy", False, seed)]
+    return ProxyContext(NoCells("."), "a", ds, model, batches, seed, torch.device("cpu"), frozenset(requested))
+
+
+def score(name, ctx):
+    record = evaluate(get_proxy(name), ctx)
+    assert record.status == STATUS_OK, record.message
+    return record.score
+
+
+@pytest.fixture
+def linear2():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 3, bias=False), nn.Linear(3, 5, bias=False))
+    x = torch.randn(6, 4)
+    y = torch.tensor([0, 1, 2, 3, 4, 0])
+    return net, x, y
+
+
+def _closed_form_grads(net, x, y):
+    w1 = net[0].weight.detach().double().numpy()
+    w2 = net[1].weight.detach().double().numpy()
+    xs = x.double().numpy()
+    h = xs @ w1.T
+    z = h @ w2.T
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    d = (p - np.eye(5)[y.numpy()]) / len(xs)  # dL/dz for the mean cross-entropy
+    return [w1, w2], [(d @ w2).T @ xs, d.T @ h]
+
+
+def test_gradient_saliencies_match_closed_form_on_two_layer_linear_net(linear2):
+    net, x, y = linear2
+    weights, grads = _closed_form_grads(net, x, y)
+    ctx = context(net, x, y, n_out=5)
+    assert score("grad_norm", ctx) == pytest.approx(sum(np.linalg.norm(g) for g in grads), rel=1e-5)
+    assert score("snip", ctx) == pytest.approx(sum(np.abs(w * g).sum() for w, g in zip(weights, grads, strict=True)), rel=1e-5)
+    assert score("plain", ctx) == pytest.approx(sum((w * g).sum() for w, g in zip(weights, grads, strict=True)), rel=1e-4, abs=1e-7)
+    assert score("l2_norm", ctx) == pytest.approx(sum(np.linalg.norm(w) for w in weights), rel=1e-6)
+
+
+def test_synflow_is_depth_times_path_sum_on_linear_chain(linear2):
+    net, x, y = linear2
+    w1, w2 = (np.abs(m.weight.detach().double().numpy()) for m in net)
+    r = np.ones(5) @ w2 @ w1 @ np.ones(4)  # R = 1ᵀ|W2||W1|1; each layer contributes R (Euler)
+    assert score("synflow", context(net, x, y, n_out=5)) == pytest.approx(2 * r, rel=1e-12)
+
+
+def test_synflow_stays_finite_beyond_float32_range():
+    net = nn.Sequential(*[nn.Linear(10, 10, bias=False) for _ in range(30)])
+    with torch.no_grad():
+        for m in net:
+            m.weight.fill_(-2.0)  # |θ| = 2
+    r = 10 * 20.0**30  # 1ᵀ (2J)^30 1 with J the all-ones 10x10 matrix
+    value = score("synflow", context(net, torch.zeros(2, 10), torch.zeros(2, dtype=torch.long), n_out=10))
+    assert value > 3.4e38 and math.isfinite(value)
+    assert value == pytest.approx(30 * r, rel=1e-9)
+
+
+def test_naswot_hamming_kernel_by_hand():
+    net = nn.Sequential(nn.Linear(2, 2, bias=False), nn.ReLU(), nn.Linear(2, 2))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.eye(2))
+    x = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]])  # codes 11, 10, 00
+    kernel = np.array([[2, 1, 0], [1, 2, 1], [0, 1, 2]], dtype=float)  # agreements
+    expected = np.linalg.slogdet(kernel)[1]
+    assert score("naswot", context(net, x, torch.zeros(3, dtype=torch.long), n_out=2)) == pytest.approx(expected)
+
+
+def test_jacob_cov_on_a_linear_model_and_nan_for_an_input_blind_network():
+    net = nn.Linear(3, 2, bias=False)
+    x = torch.randn(4, 3)
+    y = torch.zeros(4, dtype=torch.long)
+    # identical Jacobian rows (Wᵀ1): correlation matrix of ones, eigenvalues (4, 0, 0, 0)
+    eig = np.array([4.0, 0.0, 0.0, 0.0]) + 1e-5
+    expected = -np.sum(np.log(eig) + 1 / eig)
+    assert score("jacob_cov", context(net, x, y, n_out=2)) == pytest.approx(expected, rel=1e-6)
+    blind = nn.Sequential(nn.Linear(3, 2), nn.Flatten())
+    with torch.no_grad():
+        blind[0].weight.zero_()
+    assert math.isnan(score("jacob_cov", context(blind, x, y, n_out=2)))  # kept as NaN -> coverage
+
+
+def test_ntk_condition_number_of_linear_model_is_that_of_the_gram_matrix():
+    net = nn.Linear(5, 1, bias=False)
+    x = torch.randn(4, 5, generator=torch.Generator().manual_seed(1))
+    eig = np.linalg.eigvalsh(x.double().numpy() @ x.double().numpy().T)
+    ctx = context(net, x, torch.zeros(4, dtype=torch.long), n_out=1)
+    assert score("ntk_cond", ctx) == pytest.approx(eig[-1] / eig[0], rel=1e-6)
+    assert get_proxy("ntk_cond").direction is Direction.LOWER
+
+
+def test_gradsign_matches_a_loop_of_per_sample_backward_passes(linear2):
+    net, x, y = linear2
+    signs = 0
+    for i in range(len(x)):
+        net.zero_grad()
+        nn.functional.cross_entropy(net(x[i:i + 1]), y[i:i + 1]).backward()
+        signs = signs + torch.cat([torch.sign(m.weight.grad).flatten() for m in net])
+    net.zero_grad(set_to_none=True)
+    assert score("gradsign", context(net, x, y, n_out=5)) == pytest.approx(float(signs.abs().sum()))
+
+
+def test_zico_closed_form_over_two_batches(linear2):
+    net, x, y = linear2
+    x2 = torch.randn(6, 4, generator=torch.Generator().manual_seed(5))
+    batches = [Batch(x, y, "toy", False, 0), Batch(x2, y, "toy", False, 0)]
+    g = [_closed_form_grads(net, b.x, b.y)[1] for b in batches]
+    expected = 0.0
+    for layer in range(2):
+        stack = np.stack([g[0][layer].ravel(), g[1][layer].ravel()])
+        std, mean_abs = stack.std(0), np.abs(stack).mean(0)
+        expected += math.log((mean_abs[std > 0] / std[std > 0]).sum())
+    assert score("zico", context(net, x, y, n_out=5, batches=batches)) == pytest.approx(expected, rel=1e-4)
+
+
+def test_fisher_is_the_same_with_in_place_relu():
+    def net(inplace):
+        torch.manual_seed(3)
+        return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(inplace=inplace), nn.Conv2d(4, 4, 3), nn.ReLU(inplace=inplace),
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+
+    x = torch.randn(5, 3, 8, 8)
+    y = torch.tensor([0, 1, 2, 0, 1])
+    a = score("fisher", context(net(False), x, y, n_out=3))
+    b = score("fisher", context(net(True), x, y, n_out=3))
+    assert a > 0 and a == pytest.approx(b, rel=1e-6)
+
+
+def test_majority_vote_by_hand():
+    # three proxies over three archs; proxy 3 is lower-is-better
+    scores = [np.array([3.0, 2.0, 1.0]), np.array([1.0, 3.0, 2.0]), np.array([1.0, 2.0, 3.0])]
+    # oriented: p1 = 3,2,1; p2 = 1,3,2; p3 = -1,-2,-3. a0 beats a1 (p1, p3), a0 beats a2 (p1, p3), a1 beats a2 (p1, p2, p3)
+    assert majority_vote(scores, [1.0, 1.0, -1.0]).tolist() == [2.0, 1.0, 0.0]
+    with_nan = majority_vote([np.array([1.0, np.nan])] * 3, [1.0] * 3)
+    assert math.isnan(with_nan[1])
+
+
+def test_topology_proxies_are_unsupported_without_cells(linear2):
+    net, x, y = linear2
+    record = evaluate(get_proxy("nn_mass"), context(net, x, y, n_out=5))
+    assert record.status == STATUS_UNSUPPORTED and "no cell graph" in record.message
+
+
+def test_task_mismatch_is_unsupported_not_a_crash(linear2):
+    net, x, y = linear2
+    record = evaluate(get_proxy("snip"), context(net, x, y, n_out=5, task=TaskKind.SEQUENCE))
+    assert record.status == STATUS_UNSUPPORTED
+
+
+NB201_ARCH = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
+
+
+def _nb201_context(fake_root, seed=0):
+    from nasproxy_bench.adapters.nb201 import NB201Benchmark
+    from nasproxy_bench.inputs import fixed_batches
+    from nasproxy_bench.runner import build_model
+
+    bench = NB201Benchmark(fake_root)
+    model = build_model(bench, NB201_ARCH, "cifar10", seed, torch.device("cpu"))
+    batches = fixed_batches(fake_root, "cifar10", seed, 16, 2)
+    names = frozenset(n for n, s in proxies().items() if not s.derived_from)
+    return ProxyContext(bench, NB201_ARCH, bench.dataset("cifar10"), model, batches, seed, torch.device("cpu"), names)
+
+
+def test_all_proxies_leave_the_model_untouched_and_are_deterministic(fake_root):
+    ctx = _nb201_context(fake_root)
+    before = {k: v.clone() for k, v in ctx.model.state_dict().items()}
+    specs = [s for s in proxies().values() if not s.derived_from]
+    first = {s.name: evaluate(s, ctx) for s in specs}
+    assert all(r.status == STATUS_OK for r in first.values()), {n: r.message for n, r in first.items() if r.status != STATUS_OK}
+    after = ctx.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert all(p.grad is None for p in ctx.model.parameters())
+    again = _nb201_context(fake_root)
+    second = {s.name: evaluate(s, again) for s in specs}
+    for name in first:
+        a, b = first[name].score, second[name].score
+        assert a == pytest.approx(b, rel=1e-9) or (math.isnan(a) and math.isnan(b)), name

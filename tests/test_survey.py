@@ -1,0 +1,56 @@
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from nasproxy_bench import registry
+from nasproxy_bench.config import RunConfig
+from nasproxy_bench.errors import NasproxyError
+from nasproxy_bench.regression import CheckConfig, check, compute, write_baseline
+from nasproxy_bench.runner import run
+from nasproxy_bench.survey import write_survey
+
+
+@pytest.fixture(scope="module")
+def hw_root(fake_root):
+    table = pd.read_csv(fake_root / "benchmarks/nb201/nb201.csv")
+    folder = fake_root / "benchmarks/hw_nas_bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"index": table["index"], "arch": table["arch"], "fpga/latency_ms": table["cifar10/params_M"] * 10}).to_csv(
+        folder / "nb201_cifar10_latency.csv", index=False)
+    return fake_root
+
+
+def test_survey_report_writes_every_table_and_figure(hw_root, tmp_path):
+    store = tmp_path / "s.h5"
+    run(RunConfig("nb201", "cifar10", ["params", "flops", "vote"], n=80, batch_size=8, data_root=hw_root, store=store),
+        progress=False)
+    out = tmp_path / "reports"
+    page = write_survey(store, hw_root, out)
+    text = page.read_text()
+    for name in ["fig_correlations_nb201_cifar10", "fig_topx_nb201_cifar10", "fig_pareto_nb201_cifar10_fpga_latency_ms"]:
+        assert (out / f"{name}.png").stat().st_size > 1000 and (out / f"{name}.svg").exists()
+        assert f"{name}.png" in text
+    correlations = pd.read_csv(out / "correlations.csv").set_index("proxy")
+    assert {"params", "flops", "synflow", "jacob_cov", "snip", "vote"} <= set(correlations.index)
+    assert (correlations["spearman_ci_low"] <= correlations["spearman_mean"]).all()
+    assert (correlations["spearman_mean"] <= correlations["spearman_ci_high"]).all()
+    regret = pd.read_csv(out / "regret_nb201_cifar10_fpga_latency_ms.csv")
+    assert (regret["regret"] >= 0).all() and set(regret["proxy"]) >= {"params", "vote"}
+    # params rises with latency here, so under the loosest budget it picks the costliest network
+    retrieval = pd.read_csv(out / "retrieval.csv")
+    assert list(retrieval.columns[-6:]) == ["top5%", "top10%", "top20%", "top30%", "top40%", "top50%"]
+    assert "best_found.md" in text and "retrieval.md" in text
+
+
+def test_sign_flipped_proxy_fails_the_check(fake_root, tmp_path, monkeypatch):
+    config = CheckConfig(proxies=["params", "synflow"], n=40, batch_size=8)
+    baseline = tmp_path / "baseline.json"
+    write_baseline(baseline, config, compute(config, fake_root))
+    assert (check(baseline, fake_root)["status"] == "ok").all()
+
+    original = registry.get_proxy("synflow")
+    broken = dataclasses.replace(original, fn=lambda ctx: -original.fn(ctx))
+    monkeypatch.setitem(registry._proxies, "synflow", broken)
+    with pytest.raises(NasproxyError, match=r"synflow .* REGRESSED"):
+        check(baseline, fake_root)
