@@ -9,6 +9,7 @@ those globals and rejects the rest. A file that needs more can only be read with
 from __future__ import annotations
 
 import bz2
+import codecs
 import collections
 import io
 import pickle
@@ -40,6 +41,8 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     ("builtins", "frozenset"): frozenset,
     ("builtins", "slice"): slice,
     ("builtins", "complex"): complex,
+    # protocol-2 pickles written by Python 3 store bytes as codecs.encode(text, "latin1")
+    ("_codecs", "encode"): codecs.encode,
     **_numpy_globals(),
 }
 

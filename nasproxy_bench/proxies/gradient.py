@@ -105,11 +105,11 @@ def _per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
     BatchNorm sees each sample alone (batch statistics of one example), as in a per-sample loop.
     """
     model = ctx.fresh_model()
-    layer_names = {id(m.weight): n for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear, nn.Conv1d))}
-    params = {n: p.detach() for n, p in model.named_parameters()}
-    weight_names = [f"{layer_names[id(p)]}.weight" for _, p in model.named_parameters() if id(p) in layer_names]
+    param_names = {id(p): n for n, p in model.named_parameters()}
+    weight_names = [param_names[id(m.weight)] for m in weighted_layers(model)]
     if not weight_names:
         raise UnsupportedNetwork("network has no conv or linear layers")
+    params = {n: p.detach() for n, p in model.named_parameters()}
     # running statistics are not updated under vmap; batch statistics are used instead
     for m in model.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
