@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -223,3 +224,15 @@ def test_all_proxies_leave_the_model_untouched_and_are_deterministic(fake_root):
     for name in first:
         a, b = first[name].score, second[name].score
         assert a == pytest.approx(b, rel=1e-9) or (math.isnan(a) and math.isnan(b)), name
+
+
+def test_structural_proxies_give_the_same_values_on_meta_networks(fake_root):
+    from nasproxy_bench.runner import build_model, model_device
+
+    ctx = _nb201_context(fake_root)
+    meta = build_model(ctx.benchmark, ctx.arch, "cifar10", 0, torch.device("meta"))
+    meta_ctx = dataclasses.replace(ctx, model=meta, cache={})
+    for name in ("params", "flops"):
+        assert score(name, meta_ctx) == score(name, ctx)
+    assert model_device([get_proxy("params"), get_proxy("flops")], torch.device("cpu")).type == "meta"
+    assert model_device([get_proxy("params"), get_proxy("snip")], torch.device("cpu")).type == "cpu"
