@@ -134,3 +134,26 @@ def test_params_spearman_on_real_nb201_cifar10(shared, tmp_path):
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(reports / "correlations.csv").set_index("proxy")
     assert 0.70 <= table.loc["params", "spearman_mean"] <= 0.78
+
+
+README_PLUGIN = '''
+from nasproxy_bench.registry import proxy
+
+@proxy("weight_count_sq", family="structural", version="1", needs_data=False)
+def weight_count_sq(ctx):
+    return float(sum(p.numel() for p in ctx.model.parameters())) ** 2
+'''
+
+
+def test_user_proxy_from_a_plugin_module_lists_and_runs(fake_root, tmp_path, monkeypatch, capsys):
+    (tmp_path / "myproxies.py").write_text(README_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["list", "--plugin", "myproxies"]) == 0
+    assert "weight_count_sq" in capsys.readouterr().out
+    code = main(["run", "--plugin", "myproxies", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", "weight_count_sq",
+                 "--n", "20", "--data-root", str(fake_root), "--store", str(tmp_path / "s.h5"), "--reports", str(tmp_path / "r"),
+                 "--no-progress"])
+    assert code == 0
+    table = pd.read_csv(tmp_path / "r/correlations.csv")
+    assert table["proxy"].tolist() == ["weight_count_sq"] and table["coverage"].iloc[0] == 1.0
+    assert main(["list", "--plugin", "no_such_module_xyz"]) == 2

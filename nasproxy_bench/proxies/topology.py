@@ -59,6 +59,8 @@ def nn_degree(ctx: ProxyContext) -> float:
 
 
 PROXIES = (
-    ProxySpec("nn_mass", nn_mass, "topology", "1", needs_data=False, bn="none", description="NN-Mass of the cell graph"),
-    ProxySpec("nn_degree", nn_degree, "topology", "1", needs_data=False, bn="none", description="NN-Degree of the cell graph"),
+    ProxySpec("nn_mass", nn_mass, "topology", "1", needs_data=False, bn="none",
+              description="NN-Mass of the cell graph (cell-based spaces only)"),
+    ProxySpec("nn_degree", nn_degree, "topology", "1", needs_data=False, bn="none",
+              description="NN-Degree of the cell graph (cell-based spaces only)"),
 )
