@@ -99,6 +99,7 @@ def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
 def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path) -> tuple[list[Path], pd.DataFrame]:
     rows = []
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    styles = iter([("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", "-")] * 4)
     for name in [p for p in TOPX_PROXIES if p in run.scores]:
         s = run.scores[name]
         t = truth.reindex(s.index).to_numpy()
@@ -107,7 +108,8 @@ def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path) -> tuple[list[P
             sub_s, sub_t = top_subset(s.to_numpy() * _sign(name), t, x)
             values.append(spearman(sub_s, sub_t))
             rows.append({"proxy": name, "top_percent": x, "spearman": values[-1], "n": len(sub_s)})
-        ax.plot(TOPX, values, marker="o", label=name)
+        marker, line = next(styles)  # distinct styles keep coinciding curves (params = flops on NB201) visible
+        ax.plot(TOPX, values, marker=marker, linestyle=line, markerfacecolor="none", label=name)
     ax.set_xlabel("top x% of architectures by ground truth")
     ax.set_ylabel("Spearman ρ within the subset")
     ax.set_title(f"{run.benchmark} / {run.dataset}: correlation on the top-x% subset (seed {run.seed})")
