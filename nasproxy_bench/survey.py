@@ -125,7 +125,8 @@ def pareto(run: RunScores, truth: pd.Series, costs: pd.DataFrame, column: str, o
     acc = truth.reindex(archs).to_numpy(dtype=float)
     budgets = default_budgets(cost)
     front = pareto_front(np.where(np.isfinite(cost), cost, np.inf), np.where(np.isfinite(acc), acc, -np.inf))
-    cols = 4
+    label = column.replace("/", " ").replace("_ms", " (ms)").replace("_mj", " (mJ)")
+    cols = min(4, len(names))
     nrows = int(np.ceil(len(names) / cols))
     fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 3.2 * nrows), squeeze=False, sharex=True, sharey=True)
     tables = []
@@ -142,12 +143,17 @@ def pareto(run: RunScores, truth: pd.Series, costs: pd.DataFrame, column: str, o
         ax.set_title(f"{name}: mean regret {sweep['regret'].mean():.2f}", fontsize=9)
     for ax in axes.flat[len(names):]:
         ax.axis("off")
+    # a few degenerate cells (~chance accuracy) would squash the interesting top of the plot
+    finite = acc[np.isfinite(acc)]
+    low = np.quantile(finite, 0.02)
+    axes.flat[0].set_ylim(low - 0.05 * (finite.max() - low), finite.max() + 0.05 * (finite.max() - low))
     for ax in axes[-1]:
-        ax.set_xlabel(column.replace("/", " ").replace("_ms", " (ms)").replace("_mj", " (mJ)"))
+        ax.set_xlabel(label)
     for ax in axes[:, 0]:
         ax.set_ylabel(f"{truth.name or 'ground truth'}")
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"{run.benchmark} / {run.dataset}: best proxy pick within a {column} budget (n={len(archs)})")
+    fig.suptitle(f"{run.benchmark} / {run.dataset}: proxy pick within a {label} budget\n"
+                 f"n={len(archs)}; y axis from the 2nd percentile", fontsize=10)
     safe = column.replace("/", "_")
     return _save(fig, out_dir / f"fig_pareto_{run.benchmark}_{run.dataset}_{safe}"), pd.concat(tables, ignore_index=True)
 
