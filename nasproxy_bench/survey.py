@@ -229,7 +229,9 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
         if costs is None:
             index += ["", f"No hardware-cost table for {run.dataset}: no Pareto analysis."]
             continue
-        for column in [c for c in PARETO_COSTS if c in costs.columns][:2]:
+        latency = [c for c in PARETO_COSTS if c in costs.columns][:2]
+        energy = [c for c in costs.columns if c.endswith("energy_mj")][:1]
+        for column in latency + energy:
             paths, regret = pareto(run, truth, costs, column, out_dir)
             stem = f"regret_{run.benchmark}_{run.dataset}_{column.replace('/', '_')}"
             regret.to_csv(out_dir / f"{stem}.csv", index=False)
