@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="every benchmark x dataset x proxy")
     run.add_argument("--n", type=_positive_int, default=1000, help="sample size (default 1000)")
     run.add_argument("--full", action="store_true", help="evaluate every architecture instead of a sample")
+    run.add_argument("--arch-list", type=Path, help="evaluate these architectures: a text file (one per line) or a CSV "
+                     "with an 'arch' or 'arch_str' column, optionally filtered by its 'dataset' column")
     run.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
     run.add_argument("--seeds", type=_int_list, default=[0], help="init/batch seeds, e.g. 0,1,2,3,4 (default 0)")
     run.add_argument("--batch-size", type=_positive_int, default=64)
@@ -179,6 +181,22 @@ def cmd_list(args: argparse.Namespace) -> None:
         print(f"  {name:12s} v{spec.version} {spec.family:10s} {spec.direction.value} is better; tasks: {tasks}; {spec.description}")
 
 
+def read_arch_list(path: Path, dataset: str | None) -> list[str]:
+    import pandas as pd
+
+    if not path.is_file():
+        raise DataError(f"missing architecture list {path}")
+    if path.suffix != ".csv":
+        return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    frame = pd.read_csv(path)
+    column = next((c for c in ("arch", "arch_str") if c in frame.columns), None)
+    if column is None:
+        raise DataError(f"{path}: no 'arch' or 'arch_str' column")
+    if "dataset" in frame.columns and dataset:
+        frame = frame[frame["dataset"] == dataset]
+    return frame[column].astype(str).tolist()
+
+
 def _run_configs(args: argparse.Namespace, data_root: Path) -> list[RunConfig]:
     from nasproxy_bench.registry import benchmarks, get_benchmark
 
@@ -188,6 +206,10 @@ def _run_configs(args: argparse.Namespace, data_root: Path) -> list[RunConfig]:
         batch_size=args.batch_size, device=args.device, data_root=data_root, store=args.store,
         trust_pickles=args.trust_pickles, checkpoint_s=args.checkpoint_every,
     )
+    if args.arch_list is not None and args.all:
+        raise NasproxyError("--arch-list works with one --benchmark/--dataset, not with --all")
+    if args.arch_list is not None:
+        common["arch_list"] = read_arch_list(args.arch_list, args.dataset)
     if args.all:
         return [RunConfig(name, ds, **common) for name, cls in sorted(benchmarks().items()) for ds in cls.datasets]
     if not args.benchmark or not args.dataset:

@@ -29,7 +29,10 @@ class RunConfig:
         dataset: dataset/task of the benchmark.
         proxies: proxy names to evaluate.
         n: sample size; ``None`` evaluates every architecture.
-        sample_seed: seed of the architecture sample (``sample(n, seed)``).
+        sample_seed: seed of the architecture sample (``sample(n, seed)``); ignored with
+            ``arch_list``, whose runs are stored under sample ``-1``.
+        arch_list: evaluate exactly these architectures (e.g. those of a reference table),
+            in order, the first ``n`` of them.
         seeds: network-initialisation and minibatch seeds; results are averaged over them.
         batch_size: size of the fixed proxy minibatch (64 as in the zero-cost literature).
         device: ``cpu`` or ``cuda``.
@@ -44,6 +47,7 @@ class RunConfig:
     proxies: list[str]
     n: int | None = 1000
     sample_seed: int = 0
+    arch_list: list[str] | None = None
     seeds: list[int] = field(default_factory=lambda: [0])
     batch_size: int = 64
     device: str = "cpu"

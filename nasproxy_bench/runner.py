@@ -66,6 +66,24 @@ def evaluate(spec: ProxySpec, ctx: ProxyContext) -> Record:
     return Record(score, time.perf_counter() - start, STATUS_OK)
 
 
+LIST_SAMPLE = -1  # store key of runs over a user-given architecture list
+
+
+def canonical_list(benchmark: Benchmark, texts: Iterable[str]) -> list[str]:
+    """Canonical strings of user-given architectures; a malformed one is a one-line error."""
+    out = []
+    for number, text in enumerate(texts, start=1):
+        try:
+            out.append(benchmark.canonical(benchmark.parse(text)))
+        except ValueError as exc:
+            raise NasproxyError(f"architecture {number} of the list is malformed: {exc}") from None
+    known = set(benchmark.archs())
+    missing = [a for a in out if a not in known]
+    if missing:
+        raise NasproxyError(f"{len(missing)} listed architectures have no ground truth in {benchmark.name}, e.g. {missing[0]}")
+    return list(dict.fromkeys(out))
+
+
 def build_model(benchmark: Benchmark, arch: str, dataset: str, seed: int, device: torch.device) -> torch.nn.Module:
     """The network every proxy of a run sees: initialised from ``seed``, in train mode.
 
@@ -102,14 +120,16 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
     dataset = benchmark.dataset(config.dataset)
     specs = resolve_proxies(config.proxies)
     device = resolve_device(config.device)
-    archs = benchmark.sample(config.n, config.sample_seed)
+    archs, sample_seed = benchmark.sample(config.n, config.sample_seed), config.sample_seed
+    if config.arch_list is not None:
+        archs, sample_seed = canonical_list(benchmark, config.arch_list)[: config.n], LIST_SAMPLE
     requested = frozenset(s.name for s in specs)
     build_device = model_device(specs, device)
     summary = RunSummary()
     with ResultStore(config.store) as store:
         for seed in config.seeds:
             keys = {
-                s.name: RunKey(benchmark.name, dataset.name, s.name, s.version, config.sample_seed, config.batch_size, seed)
+                s.name: RunKey(benchmark.name, dataset.name, s.name, s.version, sample_seed, config.batch_size, seed)
                 for s in specs
             }
             todo = [a for a in archs if any(a not in store.done(keys[s.name]) for s in specs)]

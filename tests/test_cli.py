@@ -157,3 +157,19 @@ def test_user_proxy_from_a_plugin_module_lists_and_runs(fake_root, tmp_path, mon
     table = pd.read_csv(tmp_path / "r/correlations.csv")
     assert table["proxy"].tolist() == ["weight_count_sq"] and table["coverage"].iloc[0] == 1.0
     assert main(["list", "--plugin", "no_such_module_xyz"]) == 2
+
+
+def test_arch_list_runs_exactly_the_listed_architectures(fake_root, tmp_path, capsys):
+    table = pd.read_csv(fake_root / "benchmarks/nb201/nb201.csv")
+    listed = pd.DataFrame({"dataset": ["cifar10"] * 5 + ["cifar100"] * 2, "arch_str": table["arch"].iloc[:7]})
+    listed.to_csv(tmp_path / "ref.csv", index=False)
+    store = tmp_path / "s.h5"
+    code = main(["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", "params", "--arch-list", str(tmp_path / "ref.csv"),
+                 "--data-root", str(fake_root), "--store", str(store), "--reports", str(tmp_path / "r"), "--no-progress"])
+    assert code == 0
+    with h5py.File(store) as h5:
+        assert sorted(h5["nb201/cifar10/params/v1/sample-1/bs64-seed0/arch"].asstr()[()]) == sorted(table["arch"].iloc[:5])
+    (tmp_path / "bad.txt").write_text("|none~0|+|none~0|none~1|\n")
+    code = main(["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", "params", "--arch-list", str(tmp_path / "bad.txt"),
+                 "--data-root", str(fake_root), "--store", str(store)])
+    assert code == 2 and "architecture 1 of the list is malformed" in capsys.readouterr().err
