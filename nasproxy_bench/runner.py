@@ -120,9 +120,10 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
     dataset = benchmark.dataset(config.dataset)
     specs = resolve_proxies(config.proxies)
     device = resolve_device(config.device)
-    archs, sample_seed = benchmark.sample(config.n, config.sample_seed), config.sample_seed
     if config.arch_list is not None:
         archs, sample_seed = canonical_list(benchmark, config.arch_list)[: config.n], LIST_SAMPLE
+    else:
+        archs, sample_seed = benchmark.sample(config.n, config.sample_seed), config.sample_seed
     requested = frozenset(s.name for s in specs)
     build_device = model_device(specs, device)
     summary = RunSummary()
