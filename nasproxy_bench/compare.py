@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from nasproxy_bench.errors import DataError, NasproxyError
-from nasproxy_bench.registry import get_benchmark, proxies
+from nasproxy_bench.registry import open_benchmark, proxies
 from nasproxy_bench.report import group_scores
 from nasproxy_bench.store import ResultStore
 
@@ -45,7 +45,7 @@ def compare_with_reference(store_path: Path, reference_path: Path, data_root: Pa
         raise NasproxyError(f"no result store at {store_path}; run 'nasproxy-bench run' first")
     reference = load_reference(reference_path)
     store = ResultStore(store_path)
-    bench = get_benchmark(benchmark)(data_root)
+    bench = open_benchmark(benchmark, Path(data_root))
     known = proxies()
     rows = []
     for group in store.groups.values():

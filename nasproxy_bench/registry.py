@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
-from nasproxy_bench.benchmark import Benchmark, Direction, TaskKind
+from nasproxy_bench.benchmark import Benchmark, Direction
 from nasproxy_bench.errors import NasproxyError, UnknownNameError
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 
@@ -125,5 +127,7 @@ def get_proxy(name: str) -> ProxySpec:
     return found[name]
 
 
-def supports(spec: ProxySpec, task: TaskKind) -> bool:
-    return task in spec.tasks
+@lru_cache(maxsize=16)
+def open_benchmark(name: str, data_root: Path) -> Benchmark:
+    """One shared (lazily loading) instance per benchmark and data root, for read-only use."""
+    return get_benchmark(name)(Path(data_root))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from nasproxy_bench.errors import NasproxyError
 from nasproxy_bench.metrics import correlations, mean_std
-from nasproxy_bench.registry import get_benchmark, proxies
+from nasproxy_bench.registry import open_benchmark, proxies
 from nasproxy_bench.store import STATUS_OK, STATUS_UNSUPPORTED, Group, Record, ResultStore, RunKey
 
 METRIC_COLUMNS = ("spearman", "spearman_top", "kendall", "kendall_top", "retrieval", "best_found")
@@ -70,12 +70,9 @@ def summarize(
     for group in [*store.groups.values(), *derived_groups(store)]:
         k = group.key
         runs[(k.benchmark, k.dataset, k.proxy, k.proxy_version, k.sample_seed, k.batch_size)].append(group)
-    benches: dict[str, object] = {}
     rows = []
     for (bench_name, dataset, proxy, version, sample_seed, batch_size), groups in sorted(runs.items()):
-        if bench_name not in benches:
-            benches[bench_name] = get_benchmark(bench_name)(data_root)
-        bench = benches[bench_name]
+        bench = open_benchmark(bench_name, Path(data_root))
         spec = bench.dataset(dataset)
         gt_metric = spec.metric(metric)
         truth_all = bench.ground_truth(dataset, gt_metric.name)

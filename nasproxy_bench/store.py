@@ -88,6 +88,7 @@ class ResultStore:
         self._lock_file = None
         self._journal = None
         self._unsaved = 0
+        self._journaled_groups: set[str] = set()  # provenance goes on a group's first journal line only
         self._last_checkpoint = time.monotonic()
         self._load()
 
@@ -172,8 +173,10 @@ class ResultStore:
         group = self._group(key, provenance)
         group.provenance.update(provenance)
         group.records[arch] = record
-        entry = {"key": asdict(key), "arch": arch, **asdict(record), "provenance": provenance}
-        entry["score"] = _encode(record.score)
+        entry = {"key": asdict(key), "arch": arch, **asdict(record), "score": _encode(record.score)}
+        if key.path not in self._journaled_groups:
+            entry["provenance"] = provenance
+            self._journaled_groups.add(key.path)
         self._journal.write(json.dumps(entry) + "\n")
         self._journal.flush()
         self._unsaved += 1
@@ -194,6 +197,7 @@ class ResultStore:
         if self._journal is not None:
             self._journal.truncate(0)
             self._journal.flush()
+            self._journaled_groups.clear()  # provenance is in the HDF5 file now
         self._unsaved = 0
         self._last_checkpoint = time.monotonic()
 

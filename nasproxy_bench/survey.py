@@ -25,7 +25,7 @@ from nasproxy_bench.bootstrap import spearman_ci  # noqa: E402
 from nasproxy_bench.literature import fidelity_table  # noqa: E402
 from nasproxy_bench.metrics import retrieval_rate, spearman, top_subset  # noqa: E402
 from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
-from nasproxy_bench.registry import get_benchmark, proxies  # noqa: E402
+from nasproxy_bench.registry import open_benchmark, proxies  # noqa: E402
 from nasproxy_bench.report import derived_groups, group_scores, summarize, to_markdown  # noqa: E402
 from nasproxy_bench.store import Group, ResultStore  # noqa: E402
 
@@ -170,19 +170,15 @@ def _md_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
 def add_bootstrap(summary: pd.DataFrame, runs: list[RunScores], data_root: Path) -> pd.DataFrame:
     lows, highs = [], []
     by_key = {(r.benchmark, r.dataset): r for r in runs}
-    truths: dict[tuple, pd.Series] = {}
     for _, row in summary.iterrows():
         run = by_key.get((row["benchmark"], row["dataset"]))
         if run is None or row["proxy"] not in run.scores:
             lows.append(np.nan)
             highs.append(np.nan)
             continue
-        key = (row["benchmark"], row["dataset"])
-        if key not in truths:
-            bench = get_benchmark(row["benchmark"])(data_root)
-            truths[key] = bench.ground_truth(row["dataset"])
+        truth = open_benchmark(row["benchmark"], Path(data_root)).ground_truth(row["dataset"])
         s = run.scores[row["proxy"]]
-        low, high = spearman_ci(s.to_numpy() * _sign(row["proxy"]), truths[key].reindex(s.index).to_numpy())
+        low, high = spearman_ci(s.to_numpy() * _sign(row["proxy"]), truth.reindex(s.index).to_numpy())
         lows.append(low)
         highs.append(high)
     return summary.assign(spearman_ci_low=lows, spearman_ci_high=highs)
@@ -206,7 +202,7 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
              "- [Correlation tables](correlations.md) ([CSV](correlations.csv))"]
     best_rows, retrieval_rows = [], []
     for run in runs:
-        bench = get_benchmark(run.benchmark)(data_root)
+        bench = open_benchmark(run.benchmark, Path(data_root))
         truth = bench.ground_truth(run.dataset)
         truth.name = f"{run.dataset} {bench.dataset(run.dataset).default_metric}"
         sign = bench.dataset(run.dataset).metric().direction.sign()
