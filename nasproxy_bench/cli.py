@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     one.add_argument("--batch-size", type=_positive_int, default=64)
     one.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
 
+    merge = sub.add_parser("merge", parents=[common], help="copy the records of other stores into --store")
+    merge.add_argument("sources", type=Path, nargs="+", help="result stores to read (left unchanged)")
+
     chk = sub.add_parser("check", parents=[common], help="fail if proxy correlations drift from a baseline")
     chk.add_argument("--baseline", type=Path, default=DEFAULT_REPORTS / "baseline.json")
     chk.add_argument("--update", action="store_true", help="rewrite the baseline from the current code")
@@ -178,7 +181,11 @@ def cmd_list(args: argparse.Namespace) -> None:
     print("proxies:")
     for name, spec in sorted(proxies().items()):
         tasks = ",".join(sorted(t.value for t in spec.tasks))
-        print(f"  {name:12s} v{spec.version} {spec.family:10s} {spec.direction.value} is better; tasks: {tasks}; {spec.description}")
+        opt_in = " [opt-in: not in 'all', ask by name]" if spec.opt_in else ""
+        print(
+            f"  {name:12s} v{spec.version} {spec.family:10s} {spec.direction.value} is better; "
+            f"tasks: {tasks}; {spec.description}{opt_in}"
+        )
 
 
 def read_arch_list(path: Path, dataset: str | None) -> list[str]:
@@ -250,6 +257,23 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"wrote {args.reports}/ (index: {page})")
 
 
+def cmd_merge(args: argparse.Namespace) -> None:
+    from nasproxy_bench.store import ResultStore
+
+    for source in args.sources:
+        if not source.exists():
+            raise DataError(f"no result store at {source}; check the path")
+        if source.resolve() == args.store.resolve():
+            raise NasproxyError(f"{source} is the destination --store itself; name another store to merge from")
+    with ResultStore(args.store) as dest:
+        for source in args.sources:
+            result = dest.merge_from(ResultStore(source))
+            line = f"{source}: {result.added} records added to {args.store}, {result.identical} already there"
+            if result.conflicts:
+                line += f", {result.conflicts} held with different scores (kept ours; first: {result.first_conflict})"
+            print(line)
+
+
 def cmd_import(args: argparse.Namespace) -> None:
     from nasproxy_bench.adapters.nb201 import TABLE
     from nasproxy_bench.adapters.nb201_import import import_nb201
@@ -274,7 +298,7 @@ def cmd_verify(args: argparse.Namespace) -> None:
 
 COMMANDS = {
     "list": cmd_list, "run": cmd_run, "report": cmd_report, "compare": cmd_compare, "bench": cmd_bench,
-    "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify,
+    "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify, "merge": cmd_merge,
 }
 
 

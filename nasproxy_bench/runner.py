@@ -40,11 +40,19 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_proxies(names: Iterable[str]) -> list[ProxySpec]:
-    """The per-network proxies to run; an ensemble contributes its constituents instead."""
+    """The per-network proxies to run; an ensemble contributes its constituents instead.
+
+    ``all`` is every registered proxy except the opt-in (expensive) ones; name those explicitly,
+    e.g. ``all,ntk_cond_te``.
+    """
     from nasproxy_bench.registry import proxies
 
-    names = list(names)
-    requested = list(proxies().values()) if names == ["all"] else [get_proxy(n) for n in names]
+    requested: list[ProxySpec] = []
+    for name in names:
+        if name == "all":
+            requested.extend(spec for spec in proxies().values() if not spec.opt_in)
+        else:
+            requested.append(get_proxy(name))
     out: dict[str, ProxySpec] = {}
     for spec in requested:
         for part in [get_proxy(n) for n in spec.derived_from] if spec.derived_from else [spec]:

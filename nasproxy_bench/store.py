@@ -69,6 +69,20 @@ class Group:
     records: dict[str, Record] = field(default_factory=dict)
 
 
+@dataclass
+class MergeSummary:
+    added: int = 0
+    identical: int = 0
+    conflicts: int = 0
+    first_conflict: str | None = None
+
+
+def _same_score(a: float, b: float, rel_tol: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return math.isclose(a, b, rel_tol=rel_tol)
+
+
 def _encode(value: float) -> Any:
     return value if math.isfinite(value) else repr(value)  # 'nan', 'inf', '-inf'
 
@@ -180,6 +194,29 @@ class ResultStore:
         self._journal.write(json.dumps(entry) + "\n")
         self._journal.flush()
         self._unsaved += 1
+
+    def merge_from(self, other: ResultStore, rel_tol: float = 1e-6) -> MergeSummary:
+        """Add every record of ``other`` that this store lacks (e.g. shards run on other machines).
+
+        A record both stores hold is kept as it is here; if the two scores differ (beyond
+        ``rel_tol``, NaN equal to NaN) it is counted as a conflict, which for the same key
+        means the runs were not reproducible (different hardware or library versions).
+        """
+        summary = MergeSummary()
+        for path, group in sorted(other.groups.items()):
+            mine = self.done(group.key)
+            for arch, record in group.records.items():
+                held = mine.get(arch)
+                if held is None:
+                    self.add(group.key, arch, record, group.provenance)
+                    summary.added += 1
+                elif _same_score(held.score, record.score, rel_tol):
+                    summary.identical += 1
+                else:
+                    summary.conflicts += 1
+                    if summary.first_conflict is None:
+                        summary.first_conflict = f"{path} {arch}: {held.score!r} here, {record.score!r} there"
+        return summary
 
     def maybe_checkpoint(self, every_s: float = 60.0) -> None:
         if self._unsaved and time.monotonic() - self._last_checkpoint > every_s:

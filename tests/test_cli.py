@@ -73,6 +73,26 @@ def test_list_shows_benchmarks_datasets_and_proxies(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "nb201" in out and "ImageNet16-120" in out and "params" in out
+    assert "ntk_cond_te" in out and "[opt-in" in out.split("ntk_cond_te", 1)[1].splitlines()[0]
+
+
+def test_shards_merged_equal_one_run(fake_root, tmp_path, capsys):
+    from nasproxy_bench.store import ResultStore
+
+    common = ["--benchmark", "nb201", "--proxies", "params,synflow", "--n", "4", "--no-progress", "--data-root", str(fake_root),
+              "--reports", str(tmp_path / "r")]
+    for name, dataset in (("a.h5", "cifar10"), ("b.h5", "cifar100"), ("one.h5", "cifar10"), ("one.h5", "cifar100")):
+        assert main(["run", *common, "--dataset", dataset, "--store", str(tmp_path / name)]) == 0
+    capsys.readouterr()
+    assert main(["merge", str(tmp_path / "b.h5"), "--store", str(tmp_path / "a.h5")]) == 0
+    assert "8 records added" in capsys.readouterr().out
+    merged, one = ResultStore(tmp_path / "a.h5"), ResultStore(tmp_path / "one.h5")
+    assert {k: {a: r.score for a, r in g.records.items()} for k, g in merged.groups.items()} == {
+        k: {a: r.score for a, r in g.records.items()} for k, g in one.groups.items()
+    }
+    assert main(["merge", str(tmp_path / "nope.h5"), "--store", str(tmp_path / "a.h5")]) == 2
+    assert main(["merge", str(tmp_path / "a.h5"), "--store", str(tmp_path / "a.h5")]) == 2
+    assert "destination --store itself" in capsys.readouterr().err
 
 
 def test_run_and_report_on_fake_benchmark(fake_root, tmp_path):

@@ -53,3 +53,23 @@ def test_corrupt_store_is_reported_not_overwritten(tmp_path):
     with pytest.raises(DataError, match="unreadable"):
         ResultStore(path)
     assert path.read_bytes() == b"not an hdf5 file"
+
+
+def test_merge_adds_missing_records_keeps_ours_and_counts_conflicts(tmp_path):
+    other_key = RunKey("nb201", "cifar100", "synflow", "1", 0, 64, 3)
+    with ResultStore(tmp_path / "a.h5") as a:
+        a.add(KEY, "x", Record(1.0, 0.1), PROV)
+        a.add(KEY, "y", Record(math.nan, 0.1), PROV)
+        a.add(KEY, "z", Record(3.0, 0.1), PROV)
+    with ResultStore(tmp_path / "b.h5") as b:
+        b.add(KEY, "x", Record(1.0 + 1e-12, 0.5), PROV)  # same score within tolerance
+        b.add(KEY, "y", Record(math.nan, 0.5), PROV)  # NaN equals NaN
+        b.add(KEY, "z", Record(4.0, 0.5), PROV)  # conflict: ours kept
+        b.add(other_key, "x", Record(7.0, 0.5), {"device": "cuda"})
+    with ResultStore(tmp_path / "a.h5") as a:
+        summary = a.merge_from(ResultStore(tmp_path / "b.h5"))
+    assert (summary.added, summary.identical, summary.conflicts) == (1, 2, 1)
+    assert "4.0" in summary.first_conflict and " z:" in summary.first_conflict
+    merged = ResultStore(tmp_path / "a.h5")
+    assert merged.done(KEY)["z"].score == 3.0 and merged.done(other_key)["x"].score == 7.0
+    assert merged.groups[other_key.path].provenance["device"] == "cuda"

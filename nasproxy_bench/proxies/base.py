@@ -43,6 +43,8 @@ class ProxySpec:
         description: one line for ``nasproxy-bench list``.
         derived_from: for ensembles, the proxies whose stored scores it combines; such a proxy
             is not run per network but computed by the report from ``combine(scores, signs)``.
+        opt_in: too expensive for the default suite: ``--proxies all`` leaves it out and it
+            runs only when asked for by name (``nasproxy-bench list`` marks it).
     """
 
     name: str
@@ -60,6 +62,7 @@ class ProxySpec:
     description: str = ""
     derived_from: tuple[str, ...] = ()
     combine: Callable[[list[np.ndarray], list[float]], np.ndarray] | None = None
+    opt_in: bool = False
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:

@@ -153,11 +153,58 @@ def zico(ctx: ProxyContext) -> float:
 
 def ntk_cond(ctx: ProxyContext) -> float:
     """Condition number λ_max/λ_min of the empirical NTK J Jᵀ over the batch (TE-NAS); lower is better."""
-    jac = ctx.shared("per_sample_output_grads", lambda: _per_sample_grads(ctx, "output")).double()
+    return _condition_number(ctx.shared("per_sample_output_grads", lambda: _per_sample_grads(ctx, "output")).double())
+
+
+NTK_CHUNK = 8  # samples whose output rows are backpropagated together (memory ~ chunk x batch activations)
+
+
+def _output_row_grads_batch_coupled(ctx: ProxyContext) -> torch.Tensor:
+    """J with J[i] = ∂(Σ_c f(X)_ic)/∂θ from ONE forward of the whole batch X: (batch, n_weights).
+
+    BatchNorm normalises with the statistics of the whole batch, so every row depends on every
+    sample. θ is every parameter named ``weight`` (conv, linear and BatchNorm scale), the
+    parameter set TE-NAS collects. Rows are backpropagated ``NTK_CHUNK`` at a time as batched
+    vector-Jacobian products (one batch-sized backward per sample, vectorised).
+    """
+    model = ctx.fresh_model()
+    weights = [p for n, p in model.named_parameters() if n.rsplit(".", 1)[-1] == "weight" and p.requires_grad]
+    if not weights:
+        raise UnsupportedNetwork("network has no weight parameters")
+    logits = model(ctx.batch.x)
+    if logits.dim() != 2:
+        raise UnsupportedNetwork(f"expected (batch, outputs) logits, got shape {tuple(logits.shape)}")
+    n = len(logits)
+    rows = []
+    for start in range(0, n, NTK_CHUNK):
+        k = min(NTK_CHUNK, n - start)
+        cotangents = torch.zeros((k, *logits.shape), dtype=logits.dtype, device=logits.device)
+        cotangents[torch.arange(k), torch.arange(start, start + k)] = 1.0
+        grads = torch.autograd.grad(
+            logits, weights, grad_outputs=cotangents, is_grads_batched=True,
+            retain_graph=start + k < n, allow_unused=True,
+        )
+        rows.append(torch.cat([
+            (g if g is not None else torch.zeros((k, *w.shape), dtype=w.dtype, device=w.device)).reshape(k, -1)
+            for g, w in zip(grads, weights, strict=True)
+        ], dim=1).double())
+    return torch.cat(rows)
+
+
+def _condition_number(jac: torch.Tensor) -> float:
     eig = torch.linalg.eigvalsh(jac @ jac.T)
     if eig[0] <= 0:
         return math.inf
     return float(eig[-1] / eig[0])
+
+
+def ntk_cond_te(ctx: ProxyContext) -> float:
+    """TE-NAS's NTK condition number: per-sample output gradients through one batch forward.
+
+    Differs from ``ntk_cond`` only in BatchNorm: here it couples the samples, as in TE-NAS.
+    Costs one batch backward per sample (about 30x a forward+backward on NB201, CPU).
+    """
+    return _condition_number(_output_row_grads_batch_coupled(ctx))
 
 
 PROXIES = (
@@ -175,5 +222,7 @@ PROXIES = (
     ProxySpec("zico", zico, "gradient", "1", needs_labels=True, n_batches=2,
               description="Σ_l log Σ mean|g|/std(g) over 2 batches"),
     ProxySpec("ntk_cond", ntk_cond, "gradient", "1", direction=Direction.LOWER,
-              description="condition number of the empirical NTK"),
+              description="condition number of the empirical NTK (per-sample BatchNorm)"),
+    ProxySpec("ntk_cond_te", ntk_cond_te, "gradient", "1", direction=Direction.LOWER, opt_in=True,
+              description="NTK condition number with batch-coupled BatchNorm, as TE-NAS (one backward per sample)"),
 )
