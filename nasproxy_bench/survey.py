@@ -72,6 +72,15 @@ def collect_runs(store: ResultStore) -> list[RunScores]:
     return list(runs.values())
 
 
+def _cifar10_valid_spr(runs: list[RunScores], data_root: Path) -> dict[str, float]:
+    """SPR of the NB201 CIFAR-10 scores against the cifar10-valid ground truth (same networks)."""
+    run = next((r for r in runs if (r.benchmark, r.dataset) == ("nb201", "cifar10")), None)
+    if run is None:
+        return {}
+    truth = open_benchmark("nb201", data_root).ground_truth("cifar10-valid")
+    return {name: spearman(s.to_numpy() * _sign(name), truth.reindex(s.index).to_numpy()) for name, s in run.scores.items()}
+
+
 def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
     paths = []
     for (bench, dataset), part in summary.groupby(["benchmark", "dataset"]):
@@ -236,7 +245,7 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
                 f"# Accuracy regret under a {column} budget ({run.benchmark}/{run.dataset})\n\n"
                 + _md_table(avg) + "\n\nPer budget: see the CSV.\n", encoding="utf-8")
             index += ["", f"![pareto {column}]({paths[0].name})", "", f"- [Regret table, {column}]({stem}.md)"]
-    fidelity = fidelity_table(summary)
+    fidelity = fidelity_table(summary, _cifar10_valid_spr(runs, Path(data_root)))
     if len(fidelity):
         fidelity.to_csv(out_dir / "fidelity_nb201.csv", index=False)
         (out_dir / "fidelity_nb201.md").write_text(

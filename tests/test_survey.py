@@ -41,6 +41,16 @@ def test_survey_report_writes_every_table_and_figure(hw_root, tmp_path):
     retrieval = pd.read_csv(out / "retrieval.csv")
     assert list(retrieval.columns[-6:]) == ["top5%", "top10%", "top20%", "top30%", "top40%", "top50%"]
     assert "best_found.md" in text and "retrieval.md" in text
+    # the fidelity table also correlates the CIFAR-10 scores with the cifar10-valid ground truth
+    from scipy.stats import spearmanr
+
+    from nasproxy_bench.store import ResultStore
+
+    fidelity = pd.read_csv(out / "fidelity_nb201.csv").set_index("proxy")
+    scores = {a: r.score for g in ResultStore(store).groups.values() if g.key.proxy == "params" for a, r in g.records.items()}
+    table = pd.read_csv(hw_root / "benchmarks/nb201/nb201.csv").set_index("arch")
+    expected = spearmanr(list(scores.values()), table.loc[list(scores), "cifar10-valid/valid_acc"])[0]
+    assert fidelity.loc["params", "ours_vs_cifar10_valid"] == pytest.approx(expected, abs=1e-9)
 
 
 def test_sign_flipped_proxy_fails_the_check(fake_root, tmp_path, monkeypatch):
