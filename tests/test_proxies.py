@@ -160,6 +160,31 @@ def test_ntk_cond_te_couples_batchnorm_like_a_loop_of_backward_passes(monkeypatc
     assert coupled != pytest.approx(score("ntk_cond", ctx), rel=1e-2)  # per-sample BN is another kernel
 
 
+def test_zen_reads_running_variance_after_clean_and_perturbed_pass():
+    """Zen-NAS's recipe written out on a conv-BN-ReLU-GAP net (weights re-drawn from N(0, 1))."""
+    net = nn.Sequential(nn.Conv2d(2, 3, 1, bias=False), nn.BatchNorm2d(3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                        nn.Linear(3, 2))
+    x_data = torch.zeros(5, 2, 4, 4)
+    ctx = context(net, x_data, torch.zeros(5, dtype=torch.long), n_out=2, seed=7)
+    gen = torch.Generator().manual_seed(7)
+    w = torch.randn((3, 2, 1, 1), generator=gen)
+    torch.randn((2, 3), generator=gen)  # the linear layer's weights come next
+    x = torch.randn((5, 2, 4, 4), generator=gen)
+    eps = torch.randn((5, 2, 4, 4), generator=gen)
+
+    def pre_pool(inp):
+        z = nn.functional.conv2d(inp, w)
+        mean, var = z.mean(dim=(0, 2, 3), keepdim=True), z.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+        return torch.relu((z - mean) / torch.sqrt(var + 1e-5)), z.var(dim=(0, 2, 3), unbiased=True)
+
+    clean, var_clean = pre_pool(x)
+    perturbed, var_perturbed = pre_pool(x + 0.01 * eps)
+    running_var = 0.9 * (0.9 * 1.0 + 0.1 * var_clean) + 0.1 * var_perturbed  # momentum 0.1 from fresh stats
+    expected = math.log(float((clean - perturbed).abs().sum(dim=(1, 2, 3)).mean())) + 0.5 * math.log(float(running_var.mean()))
+    assert score("zen", ctx) == pytest.approx(expected, rel=1e-4)
+    assert get_proxy("zen").version == "2"  # v1 used the batch variance: different scores, new store key
+
+
 def test_opt_in_proxies_run_only_when_named():
     from nasproxy_bench.runner import resolve_proxies
 

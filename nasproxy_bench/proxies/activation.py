@@ -47,10 +47,13 @@ def _pooled_input(model: nn.Module) -> nn.Module:
 
 
 def zen(ctx: ProxyContext) -> float:
-    """Zen-score (Lin et al., ICCV'21): log E|f(x) − f(x + αε)| + Σ_BN log sqrt(mean σ²_BN).
+    """Zen-score (Lin et al., ICCV'21): log E_n ||f(x_n) − f(x_n + αε_n)||₁ + Σ_BN log sqrt(mean running_var).
 
     f is the pre-pooling feature map; x, ε are standard normal; weights are re-drawn from
-    N(0, 1) as in Zen-NAS; σ²_BN is each BatchNorm's batch variance on the perturbed pass.
+    N(0, 1) as in Zen-NAS. As in Zen-NAS's code, each BatchNorm's *running* variance is read
+    after the clean and the perturbed forward pass in train mode, starting from fresh running
+    statistics (so with momentum 0.1 it is 0.81 + 0.09·var(clean) + 0.1·var(perturbed)); a
+    BatchNorm without running statistics contributes its batch variance on the perturbed pass.
     """
     model = ctx.fresh_model()
     gen = torch.Generator().manual_seed(ctx.seed)
@@ -60,29 +63,34 @@ def zen(ctx: ProxyContext) -> float:
                 m.weight.copy_(torch.randn(m.weight.shape, generator=gen))
                 if m.bias is not None:
                     m.bias.zero_()
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in norms:
+        if m.track_running_stats:
+            m.reset_running_stats()
     pool = _pooled_input(model)
     features: list[torch.Tensor] = []
-    variances: list[torch.Tensor] = []
-    handle = pool.register_forward_pre_hook(lambda _m, inputs: features.append(inputs[0]))
-    bn_hooks = [
-        m.register_forward_pre_hook(lambda _m, inputs: variances.append(inputs[0].var(dim=(0, 2, 3), unbiased=False).mean()))
-        for m in model.modules() if isinstance(m, nn.BatchNorm2d)
-    ]
+    batch_variances: dict[nn.Module, torch.Tensor] = {}
+
+    def keep_batch_variance(module: nn.Module, inputs: tuple) -> None:
+        batch_variances[module] = inputs[0].var(dim=(0, 2, 3), unbiased=False).mean()
+
+    handles = [pool.register_forward_pre_hook(lambda _m, inputs: features.append(inputs[0]))]
+    handles += [m.register_forward_pre_hook(keep_batch_variance) for m in norms if m.running_var is None]
     batch = ctx.batch.x.shape[0] if ctx.batches else 64
     shape = (batch, *ctx.dataset.input_shape)
     x = torch.randn(shape, generator=gen).to(ctx.device)
     eps = torch.randn(shape, generator=gen).to(ctx.device)
+    model.train()
     try:
         with torch.no_grad():
             model(x)
-            variances.clear()
             model(x + ZEN_MIXUP * eps)
     finally:
-        handle.remove()
-        for h in bn_hooks:
+        for h in handles:
             h.remove()
-    delta = (features[0] - features[1]).abs().mean().double()
-    bn_term = sum(0.5 * math.log(float(v)) for v in variances if v > 0)
+    delta = (features[0] - features[1]).abs().double().flatten(1).sum(1).mean()
+    variances = [float(m.running_var.double().mean()) if m.running_var is not None else float(batch_variances[m]) for m in norms]
+    bn_term = sum(0.5 * math.log(v) for v in variances if v > 0)
     return math.log(float(delta)) + bn_term if delta > 0 else -math.inf
 
 
@@ -90,6 +98,6 @@ PROXIES = (
     ProxySpec("naswot", naswot, "activation", "1", description="log|det K| of ReLU-code kernel (NASWOT)"),
     ProxySpec("nlr", nlr, "activation", "1", needs_data=False,
               description=f"#linear regions over {NLR_SAMPLES} Gaussian {NLR_SIZE}x{NLR_SIZE} inputs"),
-    ProxySpec("zen", zen, "activation", "1", needs_data=False, log_scale=True,
+    ProxySpec("zen", zen, "activation", "2", needs_data=False, log_scale=True,
               description="Zen-score, Gaussian inputs and weights"),
 )
