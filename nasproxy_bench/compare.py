@@ -16,7 +16,7 @@ from scipy import stats
 
 from nasproxy_bench.errors import DataError, NasproxyError
 from nasproxy_bench.registry import open_benchmark, proxies
-from nasproxy_bench.report import group_scores
+from nasproxy_bench.report import current_groups, group_scores
 from nasproxy_bench.store import ResultStore
 
 # NASLib / NAS-Bench-Suite-Zero names -> ours
@@ -48,7 +48,7 @@ def compare_with_reference(store_path: Path, reference_path: Path, data_root: Pa
     bench = open_benchmark(benchmark, Path(data_root))
     known = proxies()
     rows = []
-    for group in store.groups.values():
+    for group in current_groups(store):
         key = group.key
         if key.benchmark != benchmark or key.proxy not in reference.columns:
             continue

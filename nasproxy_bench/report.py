@@ -32,11 +32,23 @@ def group_scores(group: Group) -> pd.Series:
     )
 
 
+def current_groups(store: ResultStore) -> list[Group]:
+    """Stored groups, minus those of a registered proxy at an older version than the code's.
+
+    A proxy whose math changed keeps its old scores in the store (under the old version key),
+    but tables and figures show only scores of the version the code computes now. Groups of
+    proxies not registered in this session (e.g. a plugin not loaded) are kept.
+    """
+    registered = proxies()
+    return [g for g in store.groups.values()
+            if g.key.proxy not in registered or registered[g.key.proxy].version == g.key.proxy_version]
+
+
 def derived_groups(store: ResultStore) -> list[Group]:
     """Ensemble scores (e.g. vote) for every run where all their constituents are stored."""
     out = []
     by_run: dict[tuple, dict[str, Group]] = defaultdict(dict)
-    for group in store.groups.values():
+    for group in current_groups(store):
         k = group.key
         by_run[(k.benchmark, k.dataset, k.sample_seed, k.batch_size, k.seed)][k.proxy] = group
     for spec in proxies().values():
@@ -67,7 +79,7 @@ def summarize(
 ) -> pd.DataFrame:
     """One row per (benchmark, dataset, proxy, version, sample, batch size), mean ± std over seeds."""
     runs: dict[tuple, list[Group]] = defaultdict(list)
-    for group in [*store.groups.values(), *derived_groups(store)]:
+    for group in [*current_groups(store), *derived_groups(store)]:
         k = group.key
         runs[(k.benchmark, k.dataset, k.proxy, k.proxy_version, k.sample_seed, k.batch_size)].append(group)
     rows = []

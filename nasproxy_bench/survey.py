@@ -26,7 +26,7 @@ from nasproxy_bench.literature import fidelity_table  # noqa: E402
 from nasproxy_bench.metrics import retrieval_rate, spearman, top_subset  # noqa: E402
 from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
 from nasproxy_bench.registry import open_benchmark, proxies  # noqa: E402
-from nasproxy_bench.report import derived_groups, group_scores, summarize, to_markdown  # noqa: E402
+from nasproxy_bench.report import current_groups, derived_groups, group_scores, summarize, to_markdown  # noqa: E402
 from nasproxy_bench.store import Group, ResultStore  # noqa: E402
 
 RETRIEVAL_K = (5, 10, 20, 30, 40, 50)
@@ -63,7 +63,7 @@ def _sign(name: str) -> float:
 
 def collect_runs(store: ResultStore) -> list[RunScores]:
     runs: dict[tuple, RunScores] = {}
-    groups: list[Group] = [*store.groups.values(), *derived_groups(store)]
+    groups: list[Group] = [*current_groups(store), *derived_groups(store)]
     for group in sorted(groups, key=lambda g: g.key.seed):
         k = group.key
         run = runs.setdefault((k.benchmark, k.dataset, k.sample_seed, k.batch_size), RunScores(k.benchmark, k.dataset, k.seed))

@@ -14,6 +14,12 @@ def test_fidelity_table_flags_deviations_and_uses_abs_for_ntk():
         {"benchmark": "other", "proxy": "synflow", "dataset": "cifar10", "n": 5, "spearman_mean": 0.0},
         {"benchmark": "nb201", "proxy": "my_proxy", "dataset": "cifar10", "n": 5, "spearman_mean": 0.9},
     ])
+    extra = pd.DataFrame([  # other settings of the same proxy: a smaller sample, another batch size, a list run
+        {"benchmark": "nb201", "proxy": "synflow", "dataset": "cifar10", "n": 300, "spearman_mean": 0.1, "batch_size": 64},
+        {"benchmark": "nb201", "proxy": "synflow", "dataset": "cifar10", "n": 5000, "spearman_mean": 0.2, "batch_size": 128},
+        {"benchmark": "nb201", "proxy": "synflow", "dataset": "cifar10", "n": 9000, "spearman_mean": 0.3, "sample_seed": -1},
+    ])
+    summary = pd.concat([summary.assign(batch_size=64, sample_seed=0), extra.fillna({"batch_size": 64, "sample_seed": 0})])
     table = fidelity_table(summary, {"synflow": 0.70, "ntk_cond_te": -0.40}).set_index(["proxy", "dataset"])
     assert len(table) == 3  # other benchmark and unpublished proxy left out
     c10 = table.loc[("synflow", "cifar10")]

@@ -72,3 +72,22 @@ def test_committed_baseline_holds(shared):
 
     table = check(REPO / "reports/baseline.json", shared)
     assert len(table) >= 13 and (table["status"] == "ok").all()
+
+
+def test_reports_show_only_the_current_version_of_a_proxy(fake_root, tmp_path):
+    from nasproxy_bench.report import current_groups, summarize
+    from nasproxy_bench.store import Record, ResultStore, RunKey
+
+    store_path = tmp_path / "s.h5"
+    run(RunConfig("nb201", "cifar10", ["params"], n=20, batch_size=8, data_root=fake_root, store=store_path), progress=False)
+    with ResultStore(store_path) as store:  # scores of an older version of params, and of an unregistered proxy
+        for proxy, version in (("params", "0"), ("someone_elses", "3")):
+            key = RunKey("nb201", "cifar10", proxy, version, 0, 8, 0)
+            for i, arch in enumerate(registry.open_benchmark("nb201", fake_root).sample(20, 0)):
+                store.add(key, arch, Record(float(-i), 0.0), {})
+    store = ResultStore(store_path)
+    assert len(store.groups) == 3
+    kept = sorted((g.key.proxy, g.key.proxy_version) for g in current_groups(store))
+    assert kept == [("params", registry.get_proxy("params").version), ("someone_elses", "3")]
+    summary = summarize(store, fake_root)
+    assert sorted(summary["proxy"]) == ["params", "someone_elses"]
