@@ -8,8 +8,8 @@ from scipy.stats import rankdata
 
 def spearman_ci(scores: np.ndarray, truth: np.ndarray, *, resamples: int = 1000, level: float = 0.95,
                 seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of Spearman's ρ over architectures (non-finite pairs dropped)."""
-    mask = np.isfinite(scores) & np.isfinite(truth)
+    """Percentile bootstrap interval of Spearman's ρ over architectures (pairs kept as in ``metrics``)."""
+    mask = ~np.isnan(scores) & np.isfinite(truth)  # ±inf scores rank as extremes, as in metrics
     s, t = scores[mask], truth[mask]
     if len(s) < 3:
         return float("nan"), float("nan")

@@ -4,9 +4,11 @@ Conventions (stated in every report):
 - Both the proxy score and the ground truth are first turned into "higher is better" using
   their declared directions, so a positive correlation always means the proxy ranks good
   architectures high ("signed" correlation).
-- Non-finite scores (NaN/inf) are kept in the store but excluded here; ``coverage`` is the
-  fraction of evaluated architectures with a finite score. Architectures without ground truth
-  are excluded the same way.
+- NaN scores (no value: the proxy failed or does not apply) are kept in the store but excluded
+  here; ``coverage`` is the fraction of evaluated architectures with a non-NaN score. ±inf is
+  a value, not a gap: a log-score of 0 (e.g. zen or naswot of a network whose output ignores
+  its input) or an infinite condition number ranks as the worst (or best) score, as it does
+  in the reference implementations. Architectures without finite ground truth are excluded.
 - Top-k% uses the architectures whose ground truth ranks in the top ``k`` percent of the
   architectures that have both a finite score and ground truth (at least 2 are kept).
 - Kendall's tau is tau-b (ties in either variable handled as in scipy).
@@ -35,7 +37,8 @@ class Correlations:
 
 
 def _finite_pairs(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    return np.isfinite(scores) & np.isfinite(truth)
+    """Pairs that enter a correlation: a score that is not NaN (±inf ranks) and finite truth."""
+    return ~np.isnan(scores) & np.isfinite(truth)
 
 
 def top_count(n: int, percent: float) -> int:
@@ -113,7 +116,7 @@ def correlations(
     finite_truth = truth[np.isfinite(truth)]
     return Correlations(
         n=n,
-        coverage=float(np.isfinite(scores).mean()) if n else float("nan"),
+        coverage=float((~np.isnan(scores)).mean()) if n else float("nan"),
         spearman=spearman(scores, truth),
         kendall=kendall(scores, truth),
         spearman_top=_corr(s_top, t_top, "spearman"),

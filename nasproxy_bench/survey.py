@@ -218,7 +218,7 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
         for name, s in sorted(run.scores.items()):
             t = truth.reindex(s.index).to_numpy() * sign
             v = s.to_numpy() * _sign(name)
-            mask = np.isfinite(v) & np.isfinite(t)
+            mask = ~np.isnan(v) & np.isfinite(t)
             if mask.any():
                 best_rows.append({"benchmark": run.benchmark, "dataset": run.dataset, "proxy": name, "n": int(mask.sum()),
                                   "best_found": float(t[mask][np.argmax(v[mask])] * sign),

@@ -30,14 +30,17 @@ def test_hand_computed_kendall_tau_b_with_a_tie():
     assert kendall(np.array([1.0, 2.0, 2.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(2 / math.sqrt(6))
 
 
-def test_nan_and_inf_scores_are_excluded_and_reported_as_coverage():
-    scores = np.array([1.0, 2.0, np.nan, 4.0, np.inf, 3.0])
-    truth = np.array([10.0, 20.0, 30.0, 40.0, 50.0, 5.0])
+def test_nan_scores_are_excluded_as_coverage_and_inf_ranks_as_an_extreme():
+    scores = np.array([1.0, 2.0, np.nan, 4.0, np.inf, 3.0, -np.inf])
+    truth = np.array([10.0, 20.0, 30.0, 40.0, 50.0, 5.0, 1.0])
     result = correlations(scores, truth)
-    finite = [0, 1, 3, 5]
-    assert result.coverage == pytest.approx(4 / 6)
-    assert result.spearman == pytest.approx(stats.spearmanr(scores[finite], truth[finite]).statistic)
-    assert result.n == 6
+    kept = [0, 1, 3, 4, 5, 6]
+    assert result.coverage == pytest.approx(6 / 7)
+    # inf/-inf take the top/bottom rank: the same as replacing them by 1e9/-1e9
+    as_extremes = np.array([1.0, 2.0, 4.0, 1e9, 3.0, -1e9])
+    assert result.spearman == pytest.approx(stats.spearmanr(as_extremes, truth[kept]).statistic)
+    assert result.spearman != pytest.approx(stats.spearmanr(scores[[0, 1, 3, 5]], truth[[0, 1, 3, 5]]).statistic)
+    assert result.n == 7
 
 
 def test_direction_signs_make_correlation_positive_for_a_good_lower_is_better_proxy():
