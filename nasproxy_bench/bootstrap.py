@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
+from nasproxy_bench.metrics import scored_pairs
+
 
 def spearman_ci(scores: np.ndarray, truth: np.ndarray, *, resamples: int = 1000, level: float = 0.95,
                 seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of Spearman's ρ over architectures (pairs kept as in ``metrics``)."""
-    mask = ~np.isnan(scores) & np.isfinite(truth)  # ±inf scores rank as extremes, as in metrics
+    mask = scored_pairs(scores, truth)
     s, t = scores[mask], truth[mask]
     if len(s) < 3:
         return float("nan"), float("nan")

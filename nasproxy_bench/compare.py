@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from nasproxy_bench.errors import DataError, NasproxyError
+from nasproxy_bench.metrics import spearman
 from nasproxy_bench.registry import open_benchmark, proxies
 from nasproxy_bench.report import current_groups, group_scores
 from nasproxy_bench.store import ResultStore
@@ -23,7 +24,8 @@ from nasproxy_bench.store import ResultStore
 REFERENCE_NAMES = {"jacov": "jacob_cov", "nwot": "naswot"}
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+def _rank_agreement(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman between two proxies' scores of the same architectures (pairs finite in both)."""
     mask = np.isfinite(a) & np.isfinite(b)
     if mask.sum() < 3:
         return float("nan")
@@ -64,9 +66,9 @@ def compare_with_reference(store_path: Path, reference_path: Path, data_root: Pa
         rows.append({
             "dataset": key.dataset, "proxy": key.proxy, "version": key.proxy_version, "seed": key.seed,
             "n_common": len(common),
-            "rank_agreement": _spearman(ours_v, theirs_v),
-            "ours_spr": _spearman(sign * ours_v, truth),
-            "reference_spr": _spearman(sign * theirs_v, truth),
+            "rank_agreement": _rank_agreement(ours_v, theirs_v),
+            "ours_spr": spearman(sign * ours_v, truth),
+            "reference_spr": spearman(sign * theirs_v, truth),
         })
     if not rows:
         raise NasproxyError("no proxy/dataset in the store overlaps the reference table")

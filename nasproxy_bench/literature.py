@@ -39,11 +39,12 @@ def fidelity_table(summary: pd.DataFrame, cifar10_valid_spr: dict[str, float] | 
     """
     cifar10_valid_spr = cifar10_valid_spr or {}
     rows = []
-    ours = summary[(summary["benchmark"] == "nb201") & (summary.get("sample_seed", 0) >= 0)].copy()
+    ours = summary[(summary["benchmark"] == "nb201") & (summary["sample_seed"] >= 0)]
     # one row per (proxy, dataset): the published setting (batch 64) first, then the largest sample
-    ours["_published_batch"] = ours.get("batch_size", 64) == 64
-    ours = ours.sort_values(["_published_batch", "n"], ascending=False).drop_duplicates(["proxy", "dataset"])
-    ours = ours.set_index(["proxy", "dataset"])
+    ours = (ours.assign(published_batch=ours["batch_size"] == 64)
+            .sort_values(["published_batch", "n"], ascending=False)
+            .drop_duplicates(["proxy", "dataset"])
+            .set_index(["proxy", "dataset"]))
     for proxy, values in NB201_SPR.items():
         for dataset, published in zip(DATASETS, values, strict=True):
             if (proxy, dataset) not in ours.index:

@@ -36,8 +36,8 @@ class Correlations:
     true_best: float
 
 
-def _finite_pairs(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Pairs that enter a correlation: a score that is not NaN (±inf ranks) and finite truth."""
+def scored_pairs(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Mask of the architectures every metric uses: a score that is not NaN (±inf ranks) and finite truth."""
     return ~np.isnan(scores) & np.isfinite(truth)
 
 
@@ -57,18 +57,18 @@ def _corr(a: np.ndarray, b: np.ndarray, kind: str) -> float:
 
 
 def spearman(scores: np.ndarray, truth: np.ndarray) -> float:
-    mask = _finite_pairs(scores, truth)
+    mask = scored_pairs(scores, truth)
     return _corr(scores[mask], truth[mask], "spearman")
 
 
 def kendall(scores: np.ndarray, truth: np.ndarray) -> float:
-    mask = _finite_pairs(scores, truth)
+    mask = scored_pairs(scores, truth)
     return _corr(scores[mask], truth[mask], "kendall")
 
 
 def top_subset(scores: np.ndarray, truth: np.ndarray, percent: float) -> tuple[np.ndarray, np.ndarray]:
     """Scores and truth of the architectures whose truth is in the top ``percent`` %."""
-    mask = _finite_pairs(scores, truth)
+    mask = scored_pairs(scores, truth)
     s, t = scores[mask], truth[mask]
     k = max(2, top_count(len(t), percent)) if len(t) >= 2 else len(t)
     order = np.argsort(-t, kind="stable")[:k]
@@ -77,7 +77,7 @@ def top_subset(scores: np.ndarray, truth: np.ndarray, percent: float) -> tuple[n
 
 def retrieval_rate(scores: np.ndarray, truth: np.ndarray, percent: float) -> float:
     """|top-k by truth ∩ top-k by score| / k, over architectures with a finite score."""
-    mask = _finite_pairs(scores, truth)
+    mask = scored_pairs(scores, truth)
     s, t = scores[mask], truth[mask]
     if len(t) == 0:
         return float("nan")
@@ -89,7 +89,7 @@ def retrieval_rate(scores: np.ndarray, truth: np.ndarray, percent: float) -> flo
 
 def best_found(scores: np.ndarray, truth: np.ndarray) -> float:
     """Ground truth of the architecture the proxy ranks first (first in input order on ties)."""
-    mask = _finite_pairs(scores, truth)
+    mask = scored_pairs(scores, truth)
     if not mask.any():
         return float("nan")
     s, t = scores[mask], truth[mask]
@@ -111,7 +111,7 @@ def correlations(
     scores = np.asarray(scores, dtype=np.float64) * score_sign
     truth = np.asarray(truth, dtype=np.float64) * truth_sign
     n = len(scores)
-    mask = _finite_pairs(scores, truth)
+    mask = scored_pairs(scores, truth)
     s_top, t_top = top_subset(scores, truth, top_percent)
     finite_truth = truth[np.isfinite(truth)]
     return Correlations(

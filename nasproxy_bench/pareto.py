@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nasproxy_bench.metrics import scored_pairs
+
 
 def pareto_front(cost: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Indices of the non-dominated points (lower cost, higher truth), sorted by cost."""
@@ -41,7 +43,7 @@ def budget_sweep(
             continue
         candidates = np.flatnonzero(within)
         oracle = candidates[np.argmax(truth[candidates])]
-        scored = candidates[np.isfinite(scores[candidates])]
+        scored = candidates[scored_pairs(scores[candidates], truth[candidates])]
         pick = scored[np.argmax(scores[scored])] if len(scored) else -1
         picked = truth[pick] if pick >= 0 else np.nan
         rows.append({

@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 
 from nasproxy_bench.bootstrap import spearman_ci  # noqa: E402
 from nasproxy_bench.literature import fidelity_table  # noqa: E402
-from nasproxy_bench.metrics import retrieval_rate, spearman, top_subset  # noqa: E402
+from nasproxy_bench.metrics import retrieval_rate, scored_pairs, spearman, top_subset  # noqa: E402
 from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
 from nasproxy_bench.registry import open_benchmark, proxies  # noqa: E402
 from nasproxy_bench.report import current_groups, derived_groups, group_scores, summarize, to_markdown  # noqa: E402
@@ -218,7 +218,7 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
         for name, s in sorted(run.scores.items()):
             t = truth.reindex(s.index).to_numpy() * sign
             v = s.to_numpy() * _sign(name)
-            mask = ~np.isnan(v) & np.isfinite(t)
+            mask = scored_pairs(v, t)
             if mask.any():
                 best_rows.append({"benchmark": run.benchmark, "dataset": run.dataset, "proxy": name, "n": int(mask.sum()),
                                   "best_found": float(t[mask][np.argmax(v[mask])] * sign),
