@@ -7,9 +7,10 @@ printing it again gives the same string, so it is both the store key and what us
 from __future__ import annotations
 
 import hashlib
+import random
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
@@ -150,6 +151,45 @@ class Benchmark(ABC):
     def cell_graph(self, arch: str) -> CellGraph | None:
         """The cell DAG for topology proxies, or None where the space has no cells."""
         return None
+
+    # -- search ------------------------------------------------------------------------------
+    def random_arch(self, rng: random.Random) -> str:
+        """A uniformly random architecture with ground truth (override for spaces without a table)."""
+        return rng.choice(list(self.archs()))
+
+    def mutate(self, arch: str, rng: random.Random) -> str:
+        """A random neighbour of ``arch``: one edit of its encoding, different from ``arch``."""
+        raise NotImplementedError(f"{self.name} has no mutation operator yet")
+
+    # -- official files ----------------------------------------------------------------------
+    def import_table(self, source: Path, **options: Any) -> tuple[pd.DataFrame, Path]:
+        """Read official files at ``source``; return the normalized table and where it belongs.
+
+        The caller writes it (``nasproxy_bench.tables.write_table``: atomic, refuses to replace
+        an existing table unless forced).
+        """
+        raise DataError(f"no importer for {self.name}; its data is read as it comes (see data/README.md)")
+
+    def verify(self, *, stride: int = 1, flops: bool = False) -> VerifyResult:
+        """Compare built networks with every official count available (params, FLOPs, hashes)."""
+        raise DataError(f"no verify for {self.name} yet")
+
+
+@dataclass
+class VerifyResult:
+    """Outcome of ``Benchmark.verify``: what was compared, the largest errors, every mismatch."""
+
+    checked: int = 0
+    what: str = "(architecture, dataset) pairs"
+    max_errors: dict[str, float] = field(default_factory=dict)
+    mismatches: list[str] = field(default_factory=list)
+
+    def record_error(self, quantity: str, error: float) -> None:
+        self.max_errors[quantity] = max(self.max_errors.get(quantity, 0.0), abs(error))
+
+    def summary(self) -> str:
+        errors = ", ".join(f"max |{q} - official| = {e:.2e}" for q, e in self.max_errors.items())
+        return f"checked {self.checked} {self.what}: {errors or 'nothing compared'}; {len(self.mismatches)} mismatches"
 
 
 class TableBenchmark(Benchmark):

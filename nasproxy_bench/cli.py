@@ -64,12 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--top", type=float, default=5.0, help="top-k percent for @Top metrics (default 5)")
 
     imp = sub.add_parser("import", parents=[common], help="normalize official benchmark files into the data root")
-    imp.add_argument("benchmark", choices=["nb201"])
-    imp.add_argument("--source", type=Path, required=True, help="NATS-tss-v1_0-3ffb9-simple folder or NAS-Bench-201 .pth")
+    imp.add_argument("benchmark", help="benchmark name (see 'list')")
+    imp.add_argument("--source", type=Path, required=True, help="official file or folder, e.g. NATS-tss-v1_0-3ffb9-simple/")
     imp.add_argument("--hp", default="200", help="NATS training schedule to read (12 or 200; default 200)")
+    imp.add_argument("--force", action="store_true", help="replace an existing table in the data root")
 
     verify = sub.add_parser("verify", parents=[common], help="check built networks against the official params/FLOPs")
-    verify.add_argument("benchmark", choices=["nb201"])
+    verify.add_argument("benchmark", help="benchmark name (see 'list')")
     verify.add_argument("--stride", type=_positive_int, default=1, help="check every k-th architecture (default all)")
     verify.add_argument("--flops", action="store_true", help="also check FLOPs (slower)")
     speed = sub.add_parser("bench", parents=[common], help="measure proxy time relative to one forward+backward")
@@ -275,22 +276,20 @@ def cmd_merge(args: argparse.Namespace) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    from nasproxy_bench.adapters.nb201 import TABLE
-    from nasproxy_bench.adapters.nb201_import import import_nb201
+    from nasproxy_bench.registry import get_benchmark
+    from nasproxy_bench.tables import write_table
 
-    frame = import_nb201(args.source, hp=args.hp, trust_pickles=args.trust_pickles)
-    out = resolve_data_root(args.data_root) / TABLE
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".csv.tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(out)
+    bench = get_benchmark(args.benchmark)(resolve_data_root(args.data_root), trust_pickles=args.trust_pickles)
+    frame, out = bench.import_table(args.source, hp=args.hp)
+    write_table(frame, out, force=args.force)
     print(f"wrote {len(frame)} architectures to {out}")
 
 
 def cmd_verify(args: argparse.Namespace) -> None:
-    from nasproxy_bench.adapters.nb201_verify import verify_costs
+    from nasproxy_bench.registry import get_benchmark
 
-    result = verify_costs(resolve_data_root(args.data_root), stride=args.stride, flops=args.flops)
+    bench = get_benchmark(args.benchmark)(resolve_data_root(args.data_root), trust_pickles=args.trust_pickles)
+    result = bench.verify(stride=args.stride, flops=args.flops)
     print(result.summary())
     if result.mismatches:
         raise NasproxyError(f"{len(result.mismatches)} mismatches, first: {result.mismatches[0]}")

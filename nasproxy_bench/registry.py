@@ -24,7 +24,7 @@ from nasproxy_bench.errors import NasproxyError, UnknownNameError
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 
 BUILTIN_BENCHMARKS = {
-    "nb201": "nasproxy_bench.adapters.nb201:NB201Benchmark",
+    "nb201": "nasproxy_bench.adapters.nb201.benchmark:NB201Benchmark",
 }
 BUILTIN_PROXY_MODULES = (
     "nasproxy_bench.proxies.structural",

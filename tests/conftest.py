@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from nasproxy_bench.adapters.nb201 import NB201Arch
-from nasproxy_bench.adapters.nb201_network import OPS
+from nasproxy_bench.adapters.nb201.network import OPS
 
 REPO = Path(__file__).resolve().parents[1]
 

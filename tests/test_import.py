@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from nasproxy_bench.adapters.nb201_import import import_nb201, record_to_row
+from nasproxy_bench.adapters.nb201.importer import import_nb201, record_to_row
 from nasproxy_bench.errors import DataError
 from nasproxy_bench.safe_pickle import safe_load
 

@@ -74,3 +74,20 @@ def test_build_output_shapes(fake_root):
         assert spec.input_shape == (3, size, size)
         net = bench.build(OFFICIAL_0, dataset)
         assert net(torch.zeros(2, *spec.input_shape)).shape == (2, classes)
+
+
+def test_stage_outputs_are_the_three_resolution_stages():
+    import torch
+
+    from nasproxy_bench.adapters.nb201.network import NB201Network
+    from nasproxy_bench.networks import StagedNetwork
+
+    net = NB201Network(["nor_conv_3x3"] * 6, 10)
+    assert isinstance(net, StagedNetwork)
+    outs = net.stage_outputs(torch.randn(2, 3, 32, 32))
+    assert [tuple(o.shape) for o in outs] == [(2, 16, 32, 32), (2, 32, 16, 16), (2, 64, 8, 8)]
+    assert net.stage_channels((3, 32, 32)) == [16, 32, 64]
+    # the last stage output feeds the classifier head unchanged
+    x = torch.randn(2, 3, 32, 32)
+    net.eval()
+    assert torch.equal(net.head(net.stage_outputs(x)[-1]), net.features(x))

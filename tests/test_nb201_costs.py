@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from nasproxy_bench.adapters.nb201 import NB201Benchmark
-from nasproxy_bench.adapters.nb201_verify import verify_costs
 from nasproxy_bench.complexity import count_flops, count_params
 
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
@@ -27,15 +26,15 @@ def test_flops_by_hand_for_a_linear_layer():
 
 
 def test_every_50th_architecture_matches_official_params_and_flops(shared):
-    result = verify_costs(shared, stride=50, flops=True)
+    result = NB201Benchmark(shared).verify(stride=50, flops=True)
     assert result.checked == 313 * 3
     assert result.mismatches == []
-    assert result.max_params_error < 1e-6
+    assert result.max_errors["params_M"] < 1e-6
 
 
 @pytest.mark.slow
 def test_every_architecture_matches_official_params(shared):
     """All 15,625 x 3 (about 15 min on 2 cores); run with -m slow or 'nasproxy-bench verify nb201'."""
-    result = verify_costs(shared, stride=1)
+    result = NB201Benchmark(shared).verify(stride=1)
     assert result.checked == 15625 * 3
     assert result.mismatches == []

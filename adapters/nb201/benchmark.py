@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 from torch import nn
 
-from nasproxy_bench.adapters.nb201_network import EDGES, NUM_NODES, OPS, NB201Network
-from nasproxy_bench.benchmark import CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind
+from nasproxy_bench.adapters.nb201.network import EDGES, NUM_NODES, OPS, NB201Network
+from nasproxy_bench.benchmark import CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind, VerifyResult
 from nasproxy_bench.errors import DataError
 
 TABLE = "benchmarks/nb201/nb201.csv"
@@ -127,6 +127,16 @@ class NB201Benchmark(TableBenchmark):
     def build(self, arch: str, dataset: str) -> nn.Module:
         spec = self.dataset(dataset)
         return NB201Network(self.parse(arch).ops, spec.num_outputs)
+
+    def import_table(self, source: Path, *, hp: str = "200", **_options: object) -> tuple[pd.DataFrame, Path]:
+        from nasproxy_bench.adapters.nb201.importer import import_nb201
+
+        return import_nb201(source, hp=hp, trust_pickles=self.trust_pickles), self.data_root / TABLE
+
+    def verify(self, *, stride: int = 1, flops: bool = False) -> VerifyResult:
+        from nasproxy_bench.adapters.nb201.verify import verify_costs
+
+        return verify_costs(self, stride=stride, flops=flops)
 
     def cell_graph(self, arch: str) -> CellGraph:
         widths = tuple(16 * 2**stage for stage in range(3) for _ in range(5))

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from nasproxy_bench.networks import StagedNetwork
+
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 NUM_NODES = 4
 EDGES = tuple((i, j) for i in range(1, NUM_NODES) for j in range(i))  # (to, from), official order
@@ -82,7 +84,7 @@ class ResidualReduction(nn.Module):
         return self.shortcut(x) + self.conv_b(self.conv_a(x))
 
 
-class NB201Network(nn.Module):
+class NB201Network(StagedNetwork):
     def __init__(
         self, ops: Sequence[str], num_classes: int, channels: int = 16, cells_per_stage: int = 5
     ) -> None:
@@ -91,16 +93,29 @@ class NB201Network(nn.Module):
             nn.Conv2d(3, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)
         )
         layers: list[nn.Module] = []
+        stage_ends: list[int] = []
         c = channels
         for stage in range(3):
             if stage > 0:
                 layers.append(ResidualReduction(c, 2 * c))
                 c *= 2
             layers.extend(Cell(ops, c) for _ in range(cells_per_stage))
+            stage_ends.append(len(layers) - 1)
         self.cells = nn.Sequential(*layers)
+        self.stage_ends = tuple(stage_ends)
         self.head = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c, num_classes)
+
+    def stage_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Outputs of the last cell of each of the 3 stages (C, 2C, 4C channels; H, H/2, H/4)."""
+        outs = []
+        x = self.stem(x)
+        for index, layer in enumerate(self.cells):
+            x = layer(x)
+            if index in self.stage_ends:
+                outs.append(x)
+        return outs
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The pre-pooling feature map (used by Zen-score)."""

@@ -1,0 +1,1 @@
+"""Searches over a space with any fitness: regularized evolution and random search."""
