@@ -99,7 +99,13 @@ def _parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser("check", parents=[common], help="fail if proxy correlations drift from a baseline")
     chk.add_argument("--baseline", type=Path, default=DEFAULT_REPORTS / "baseline.json")
-    chk.add_argument("--update", action="store_true", help="rewrite the baseline from the current code")
+    chk.add_argument("--update", action="store_true", help="rewrite the baseline entries from the current code")
+    chk.add_argument("--benchmark", help="check (or --update) only this benchmark's entries")
+    chk.add_argument("--add", metavar="BENCHMARK/DATASET", help="add or replace the entry of this benchmark/dataset, "
+                     "computed now with --proxies, --n, --batch-size")
+    chk.add_argument("--proxies", help="with --add: comma-separated cheap proxies")
+    chk.add_argument("--n", type=_positive_int, default=50, help="with --add: sample size (default 50)")
+    chk.add_argument("--batch-size", type=_positive_int, default=32, help="with --add: batch size (default 32)")
     return parser
 
 
@@ -129,9 +135,17 @@ def cmd_score(args: argparse.Namespace) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> None:
-    from nasproxy_bench.regression import check
+    from nasproxy_bench.regression import CheckConfig, check
 
-    table = check(args.baseline, resolve_data_root(args.data_root), update=args.update)
+    new_entry = None
+    if args.add:
+        benchmark, sep, dataset = args.add.partition("/")
+        if not sep or not args.proxies:
+            raise NasproxyError("--add needs BENCHMARK/DATASET and --proxies, e.g. --add nb101/cifar10 --proxies params,synflow")
+        new_entry = CheckConfig(benchmark, dataset, [p.strip() for p in args.proxies.split(",") if p.strip()],
+                                n=args.n, batch_size=args.batch_size)
+    table = check(args.baseline, resolve_data_root(args.data_root), update=args.update, new_entry=new_entry,
+                  benchmark=args.benchmark)
     print(table.to_string(index=False))
     print(f"baseline {'updated' if args.update else 'matched'}: {args.baseline}")
 

@@ -48,10 +48,23 @@ def compute(config: CheckConfig, data_root: Path) -> dict[str, float]:
     return {row.proxy: float(row.spearman_mean) for row in summary.itertuples()}
 
 
-def load_baseline(path: Path) -> tuple[CheckConfig, dict[str, float]]:
+Baseline = list[tuple[CheckConfig, dict[str, float]]]
+
+
+def entry_key(config: CheckConfig) -> tuple[str, str]:
+    return config.benchmark, config.dataset
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Every (configuration, SPR@All per proxy) entry of the baseline file.
+
+    The file holds ``{"entries": [{"config": ..., "spearman": ...}, ...]}``, one entry per
+    benchmark/dataset; a file of the first format (one top-level ``config``) is one entry.
+    """
     try:
         data = json.loads(Path(path).read_text())
-        return CheckConfig(**data["config"]), {k: float(v) for k, v in data["spearman"].items()}
+        entries = data["entries"] if "entries" in data else [data]
+        return [(CheckConfig(**e["config"]), {k: float(v) for k, v in e["spearman"].items()}) for e in entries]
     except FileNotFoundError:
         raise DataError(f"no baseline at {path}; create it with 'nasproxy-bench check --baseline {path} --update'") from None
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -59,7 +72,14 @@ def load_baseline(path: Path) -> tuple[CheckConfig, dict[str, float]]:
 
 
 def write_baseline(path: Path, config: CheckConfig, values: dict[str, float]) -> None:
-    payload = {"config": asdict(config), "spearman": values, "torch_version": str(torch.__version__)}
+    """Add or replace the entry of ``config``'s benchmark/dataset; other entries are kept."""
+    entries = load_baseline(path) if Path(path).exists() else []
+    entries = [(c, v) for c, v in entries if entry_key(c) != entry_key(config)] + [(config, values)]
+    entries.sort(key=lambda e: entry_key(e[0]))
+    payload = {
+        "entries": [{"config": asdict(c), "spearman": v} for c, v in entries],
+        "torch_version": str(torch.__version__),
+    }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
@@ -74,21 +94,42 @@ def compare(baseline: dict[str, float], current: dict[str, float], tolerance: fl
     return pd.DataFrame(rows)
 
 
-def check(baseline_path: Path, data_root: Path, *, update: bool = False) -> pd.DataFrame:
-    """Recompute and compare; raise ``NasproxyError`` with the table if anything moved too far."""
+def check(
+    baseline_path: Path, data_root: Path, *, update: bool = False, new_entry: CheckConfig | None = None,
+    benchmark: str | None = None,
+) -> pd.DataFrame:
+    """Recompute every entry (or those of ``benchmark``) and compare; raise if anything moved too far.
+
+    ``update`` rewrites the recomputed entries; ``new_entry`` adds (or replaces) one entry.
+    """
+    if new_entry is not None:
+        values = compute(new_entry, data_root)
+        write_baseline(baseline_path, new_entry, values)
+        return _tagged(new_entry, compare(values, values, new_entry.tolerance))
     if update and not Path(baseline_path).exists():
-        config = CheckConfig()
+        entries: Baseline = [(CheckConfig(), {})]
     else:
-        config, _ = load_baseline(baseline_path)
-    current = compute(config, data_root)
-    if update:
-        write_baseline(baseline_path, config, current)
-        return compare(current, current, config.tolerance)
-    _, baseline = load_baseline(baseline_path)
-    table = compare(baseline, current, config.tolerance)
+        entries = load_baseline(baseline_path)
+    if benchmark is not None:
+        entries = [e for e in entries if e[0].benchmark == benchmark]
+        if not entries:
+            raise NasproxyError(f"{baseline_path} has no entry for {benchmark}; add one with --add")
+    tables = []
+    for config, baseline in entries:
+        current = compute(config, data_root)
+        if update:
+            write_baseline(baseline_path, config, current)
+            baseline = current
+        tables.append(_tagged(config, compare(baseline, current, config.tolerance)))
+    table = pd.concat(tables, ignore_index=True)
     if (table["status"] != "ok").any():
         raise NasproxyError(
-            f"correlation regression beyond ±{config.tolerance}:\n{table.to_string(index=False)}\n"
+            f"correlation regression beyond the tolerance:\n{table.to_string(index=False)}\n"
             "if the change is intended, rerun with --update and commit the new baseline"
         )
+    return table
+
+
+def _tagged(config: CheckConfig, table: pd.DataFrame) -> pd.DataFrame:
+    table.insert(0, "benchmark", f"{config.benchmark}/{config.dataset}")
     return table

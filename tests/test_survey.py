@@ -66,6 +66,18 @@ def test_sign_flipped_proxy_fails_the_check(fake_root, tmp_path, monkeypatch):
         check(baseline, fake_root)
 
 
+def test_baseline_keeps_one_entry_per_benchmark_dataset(fake_root, tmp_path):
+    from nasproxy_bench.regression import load_baseline
+
+    baseline = tmp_path / "baseline.json"
+    first = CheckConfig(proxies=["params"], n=30, batch_size=8)
+    write_baseline(baseline, first, {"params": 0.5})
+    write_baseline(baseline, CheckConfig(dataset="cifar100", proxies=["params"], n=30, batch_size=8), {"params": 0.4})
+    write_baseline(baseline, first, {"params": 0.6})  # replaces, does not append
+    entries = load_baseline(baseline)
+    assert [(c.dataset, v["params"]) for c, v in entries] == [("cifar10", 0.6), ("cifar100", 0.4)]
+
+
 def test_committed_baseline_holds(shared):
     """What CI guards: the committed correlations of the fixed check configuration."""
     from tests.conftest import REPO
