@@ -192,6 +192,25 @@ class VerifyResult:
         return f"checked {self.checked} {self.what}: {errors or 'nothing compared'}; {len(self.mismatches)} mismatches"
 
 
+def check_data_root(root: Path) -> None:
+    """One-line errors for a data root that is missing or is a file."""
+    hint = "pass --data-root or set NASPROXY_DATA to the folder holding benchmarks/ and inputs/ (see data/README.md)"
+    if not root.exists():
+        raise DataError(f"data root {root} does not exist; {hint}")
+    if not root.is_dir():
+        raise DataError(f"data root {root} is a file, not a folder; {hint}")
+
+
+def cut_mid_row(path: Path, frame: pd.DataFrame) -> bool:
+    """True when the file does not end with a newline and its last row lacks values (a cut copy)."""
+    if frame.empty:
+        return False
+    with open(path, "rb") as handle:
+        handle.seek(-1, 2)
+        ends_with_newline = handle.read(1) in (b"\n", b"\r")
+    return not ends_with_newline and bool(frame.iloc[-1].isna().any())
+
+
 class TableBenchmark(Benchmark):
     """A benchmark whose ground truth is one normalized CSV table under the data root."""
 
@@ -200,6 +219,7 @@ class TableBenchmark(Benchmark):
 
     @cached_property
     def table(self) -> pd.DataFrame:
+        check_data_root(self.data_root)
         path = self.data_root / self.table_path
         if not path.is_file():
             raise DataError(
@@ -214,8 +234,20 @@ class TableBenchmark(Benchmark):
         return frame.set_index("arch", drop=False)
 
     def validate_table(self, frame: pd.DataFrame, path: Path) -> None:
+        """Checks every table gets; a subclass adds its own (columns, row count) after these."""
         if "arch" not in frame.columns:
-            raise DataError(f"{path}: no 'arch' column; re-create it with the importer")
+            raise DataError(f"{path}: no 'arch' column (wrong header?); re-create it with the importer")
+        if frame["arch"].isna().any():
+            row = int(frame["arch"].isna().to_numpy().argmax()) + 2
+            raise DataError(f"{path}: line {row} has no architecture; re-create the table with the importer")
+        duplicated = frame["arch"][frame["arch"].duplicated()]
+        if len(duplicated):
+            raise DataError(
+                f"{path}: {len(duplicated)} duplicate architecture rows (first: {duplicated.iloc[0]}); "
+                "re-create the table with the importer"
+            )
+        if cut_mid_row(path, frame):
+            raise DataError(f"{path}: the last row is cut short (truncated?); re-create it with the importer")
 
     def archs(self) -> Sequence[str]:
         return self.table.index.tolist()

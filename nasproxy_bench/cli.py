@@ -264,10 +264,10 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
+    from nasproxy_bench.store import require_store
     from nasproxy_bench.survey import write_survey
 
-    if not args.store.exists():
-        raise NasproxyError(f"no result store at {args.store}; run 'nasproxy-bench run' first or pass --store")
+    require_store(args.store)
     page = write_survey(args.store, resolve_data_root(args.data_root), args.reports, top_percent=args.top)
     print(f"wrote {args.reports}/ (index: {page})")
 

@@ -13,6 +13,8 @@ add their own without editing the package, in either of two ways:
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import traceback
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata
@@ -40,14 +42,31 @@ _proxies: dict[str, ProxySpec] = {}
 _loaded = False
 
 
+def _origin(obj: Any) -> str:
+    return getattr(obj, "__module__", None) or "another module"
+
+
 def register_benchmark(cls: type[Benchmark]) -> type[Benchmark]:
     if not cls.name:
         raise ValueError(f"{cls.__name__} has no name")
+    held = _benchmarks.get(cls.name)
+    if held is not None and held is not cls:
+        raise NasproxyError(f"benchmark name {cls.name!r} is already registered by {_origin(held)}; register yours under another name")
     _benchmarks[cls.name] = cls
     return cls
 
 
 def register_proxy(spec: ProxySpec) -> ProxySpec:
+    """Add a proxy; a name already taken (by a built-in or another plugin) is refused.
+
+    Scores are stored under the proxy's name and version, so two proxies sharing a name would
+    mix their values under one key.
+    """
+    held = _proxies.get(spec.name)
+    if held is not None and held != spec:
+        raise NasproxyError(
+            f"proxy name {spec.name!r} is already registered by {_origin(held.fn)}; register yours under another name"
+        )
     _proxies[spec.name] = spec
     return spec
 
@@ -94,13 +113,40 @@ def _ensure_loaded() -> None:
             _register_from(entry.load())
 
 
+def _failure_site(exc: BaseException, module: str) -> str:
+    """``file:line`` where a plugin import failed: the plugin's own line where there is one."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    own = [f for f in frames if spec is not None and f.filename == spec.origin]
+    frame = (own or frames or [None])[-1]
+    return f"{frame.filename}:{frame.lineno}" if frame else module
+
+
 def load_plugin(module: str) -> None:
-    """Import a user module that registers benchmarks or proxies (CLI ``--plugin``)."""
+    """Import a user module that registers benchmarks or proxies (CLI ``--plugin``).
+
+    Any failure (not found, SyntaxError, an exception at import, a duplicate name) is a
+    one-line ``NasproxyError`` naming the file and line.
+    """
     _ensure_loaded()
     try:
         _register_from(importlib.import_module(module))
-    except ImportError as exc:
-        raise NasproxyError(f"cannot import plugin {module!r} ({exc}); check PYTHONPATH") from None
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            raise NasproxyError(f"cannot import plugin {module!r} ({exc}); check PYTHONPATH") from None
+        raise NasproxyError(f"plugin {module!r} failed at import ({_failure_site(exc, module)}): {exc}") from None
+    except NasproxyError as exc:
+        raise NasproxyError(f"plugin {module!r} ({_failure_site(exc, module)}): {exc}") from None
+    except Exception as exc:  # any error in user code at import time
+        message = exc.msg if isinstance(exc, SyntaxError) else (str(exc).strip().splitlines() or [""])[0]
+        raise NasproxyError(
+            f"plugin {module!r} failed at import ({_failure_site(exc, module)}): {type(exc).__name__}: {message}"
+        ) from None
 
 
 def benchmarks() -> dict[str, type[Benchmark]]:

@@ -60,17 +60,45 @@ def resolve_proxies(names: Iterable[str]) -> list[ProxySpec]:
     return list(out.values())
 
 
+def as_score(value: object) -> float:
+    """A proxy's return value as a float; ``TypeError`` unless it is one real number.
+
+    Accepted: int, float, numpy real scalars, one-element real tensors/arrays. Refused: None,
+    strings (even '1.5'), bools (a yes/no is not a score: return 0.0/1.0), complex numbers.
+    """
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
+        value = value.item()
+    elif isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(()).item()
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"returned {type(value).__name__} {str(value)[:40]!r}, expected a number")
+    return float(value)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}".rstrip(": ")
+
+
 def evaluate(spec: ProxySpec, ctx: ProxyContext) -> Record:
-    """One proxy on one architecture, as a store record (never raises for proxy failures)."""
+    """One proxy on one architecture, as a store record.
+
+    Any failure of the proxy on this network (a built-in or a plugin: KeyError, TypeError, a
+    non-number returned, ...) becomes an ``error`` record with a one-line message and the run
+    goes on. Not caught: ``KeyboardInterrupt``/``SystemExit`` (interrupts) and ``NasproxyError``
+    (a problem with the user's setup that every architecture would hit).
+    """
     if ctx.dataset.task not in spec.tasks:
         return Record(math.nan, 0.0, STATUS_UNSUPPORTED, f"{spec.name} does not support {ctx.dataset.task.value}")
     start = time.perf_counter()
     try:
-        score = float(spec.fn(ctx))
+        score = as_score(spec.fn(ctx))
     except UnsupportedNetwork as exc:
         return Record(math.nan, time.perf_counter() - start, STATUS_UNSUPPORTED, str(exc))
-    except (RuntimeError, ValueError, ArithmeticError, NotImplementedError) as exc:
-        return Record(math.nan, time.perf_counter() - start, STATUS_ERROR, f"{type(exc).__name__}: {exc}")
+    except NasproxyError:
+        raise
+    except Exception as exc:  # one failing network must not end a run of thousands
+        return Record(math.nan, time.perf_counter() - start, STATUS_ERROR, _one_line(exc))
     return Record(score, time.perf_counter() - start, STATUS_OK)
 
 
@@ -123,6 +151,17 @@ def provenance(device: torch.device, batches: list[Batch]) -> dict[str, object]:
     }
 
 
+def check_run_size(config: RunConfig, benchmark: Benchmark) -> None:
+    """Refuse runs that would compute nothing or not what was asked (one-line errors)."""
+    if not config.seeds:
+        raise NasproxyError("no seeds given (--seeds is empty); give at least one, e.g. --seeds 0 or --seeds 0,1,2")
+    if config.arch_list is None and config.n is not None and config.n > len(benchmark):
+        raise NasproxyError(
+            f"--n {config.n} is more than the {len(benchmark):,} architectures of {benchmark.name}; "
+            "use --full to evaluate every architecture"
+        )
+
+
 def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
     benchmark = get_benchmark(config.benchmark)(config.data_root, trust_pickles=config.trust_pickles)
     dataset = benchmark.dataset(config.dataset)
@@ -132,6 +171,7 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
         archs, sample_seed = canonical_list(benchmark, config.arch_list)[: config.n], LIST_SAMPLE
     else:
         archs, sample_seed = benchmark.sample(config.n, config.sample_seed), config.sample_seed
+    check_run_size(config, benchmark)
     requested = frozenset(s.name for s in specs)
     build_device = model_device(specs, device)
     summary = RunSummary()

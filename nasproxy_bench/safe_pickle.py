@@ -13,6 +13,7 @@ import codecs
 import collections
 import io
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,40 @@ def safe_load(path: Path, *, allow_unsafe: bool = False) -> Any:
         except (OSError, EOFError, ValueError) as exc:
             raise DataError(f"{path}: corrupt bz2 data ({exc}); download it again") from None
     return safe_loads(raw, allow_unsafe=allow_unsafe, source=str(path))
+
+
+def _torch_safe_globals() -> list[Any]:
+    return [g for (module, _), g in _ALLOWED.items() if module.startswith("numpy")]
+
+
+def safe_torch_load(path: Path, *, allow_unsafe: bool = False) -> Any:
+    """Load a ``torch.save`` file (e.g. an NB201 ``.pth``) with the same allow-list as ``safe_load``.
+
+    Plain containers, tensors and numpy arrays load; a file asking for any other global is
+    refused with the same one-line message as a ``.pickle``/``.pbz2`` file (nothing runs).
+    """
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"missing file {path}; see data/README.md for where to get it")
+    try:
+        if allow_unsafe:
+            return torch.load(path, map_location="cpu", weights_only=False)  # explicit opt-in
+        with torch.serialization.safe_globals(_torch_safe_globals()):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        if found or "weights_only" in str(exc):
+            what = f"global {found.group(1)}" if found else "a global"
+            raise DataError(
+                f"{path}: refused to unpickle ({what} is not on the safe list); if you trust this file, rerun with {UNSAFE_FLAG}"
+            ) from None
+        raise DataError(f"{path}: truncated or corrupt torch file ({_first_line(exc)}); download it again") from None
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise DataError(f"{path}: truncated or corrupt torch file ({_first_line(exc)}); download it again") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0].split(". ")[0] if lines else type(exc).__name__)[:160]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from nasproxy_bench.errors import DataError
-from nasproxy_bench.safe_pickle import UNSAFE_FLAG, safe_load
+from nasproxy_bench.safe_pickle import safe_load, safe_torch_load
 
 # (dataset key in the record, evaluation split, output column)
 ACCURACY_COLUMNS = (
@@ -72,20 +72,7 @@ def _nats_records(directory: Path, hp: str, trust: bool) -> Iterable[Mapping[str
 
 
 def _pth_records(path: Path, trust: bool) -> Iterable[Mapping[str, Any]]:
-    import torch
-    from numpy._core import multiarray
-
-    try:
-        if trust:
-            data = torch.load(path, map_location="cpu", weights_only=False)
-        else:
-            with torch.serialization.safe_globals([multiarray.scalar, np.dtype, multiarray._reconstruct, np.ndarray]):
-                data = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError) as exc:
-        message = str(exc).splitlines()[0]
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
-            raise DataError(f"{path}: needs unsafe unpickling; if you trust it, rerun with {UNSAFE_FLAG}") from None
-        raise DataError(f"{path}: unreadable ({message}); download it again") from None
+    data = safe_torch_load(path, allow_unsafe=trust)
     try:
         infos = data["arch2infos"]
     except (KeyError, TypeError):
