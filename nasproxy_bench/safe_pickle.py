@@ -111,16 +111,24 @@ def safe_torch_load(path: Path, *, allow_unsafe: bool = False) -> Any:
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         found = re.search(r"GLOBAL ([\w.]+)", str(exc))
-        if found or "weights_only" in str(exc):
-            what = f"global {found.group(1)}" if found else "a global"
+        if found:
             raise DataError(
-                f"{path}: refused to unpickle ({what} is not on the safe list); if you trust this file, rerun with {UNSAFE_FLAG}"
+                f"{path}: refused to unpickle (global {found.group(1)} is not on the safe list); "
+                f"if you trust this file, rerun with {UNSAFE_FLAG}"
             ) from None
-        raise DataError(f"{path}: truncated or corrupt torch file ({_first_line(exc)}); download it again") from None
+        raise DataError(f"{path}: truncated or corrupt torch file ({_torch_reason(exc)}); download it again") from None
     except (RuntimeError, EOFError, OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise DataError(f"{path}: truncated or corrupt torch file ({_first_line(exc)}); download it again") from None
+        raise DataError(f"{path}: truncated or corrupt torch file ({_torch_reason(exc)}); download it again") from None
 
 
-def _first_line(exc: BaseException) -> str:
+def _torch_reason(exc: BaseException) -> str:
+    """The useful part of torch's message (its weights-only errors start with a long notice)."""
+    text = str(exc)
+    if "weights_only" in text:
+        text = text.split("WeightsUnpickler error:")[-1] if "WeightsUnpickler error:" in text else type(exc).__name__
+    return _first_line(text)
+
+
+def _first_line(exc: BaseException | str) -> str:
     lines = str(exc).strip().splitlines()
-    return (lines[0].split(". ")[0] if lines else type(exc).__name__)[:160]
+    return (lines[0].split(". ")[0] if lines else "no details")[:160]

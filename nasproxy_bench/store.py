@@ -175,7 +175,7 @@ def read_journal(path: Path) -> JournalRead:
     out = JournalRead()
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return out
     except OSError as exc:
         raise DataError(f"cannot read journal {path} ({_reason(exc)}); check its permissions") from None
