@@ -34,6 +34,7 @@ and provenance attributes.
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import logging
 import math
@@ -493,16 +494,11 @@ class ResultStore:
         stay as they were and a ``DataError`` says so.
         """
         tmp = self.real_path.with_name(self.real_path.name + ".tmp")
+        image = self._file_image()
         try:
-            with h5py.File(tmp, "w") as h5:
-                h5.attrs[FORMAT_ATTR] = FORMAT_VERSION
-                for path, group in sorted(self.groups.items()):
-                    _write_group(h5.create_group(path), group)
-                if self.damaged_groups:
-                    with h5py.File(self.real_path, "r") as old:
-                        for name in self.damaged_groups:
-                            _copy_group_as_is(old[name], h5, name)
-            with open(tmp, "rb") as handle:
+            with open(tmp, "wb") as handle:
+                handle.write(image)
+                handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.real_path)
         except OSError as exc:
@@ -520,6 +516,22 @@ class ResultStore:
             self._journaled_groups.clear()  # provenance is in the HDF5 file now
         self._unsaved = 0
         self._last_checkpoint = time.monotonic()
+
+    def _file_image(self) -> bytes:
+        """The whole store as HDF5 bytes, built in memory so that only plain file writes touch the disk.
+
+        (HDF5 reports a full disk as a RuntimeError plus stray messages; a plain write gives one OSError.)
+        """
+        image = io.BytesIO()
+        with h5py.File(image, "w") as h5:
+            h5.attrs[FORMAT_ATTR] = FORMAT_VERSION
+            for path, group in sorted(self.groups.items()):
+                _write_group(h5.create_group(path), group)
+            if self.damaged_groups:
+                with h5py.File(self.real_path, "r") as old:
+                    for name in self.damaged_groups:
+                        _copy_group_as_is(old[name], h5, name)
+        return image.getvalue()
 
     def close(self) -> None:
         try:
