@@ -56,13 +56,35 @@ def stored_scores(path: Path) -> dict[tuple[str, str], tuple[bytes, str]]:
     return out
 
 
-def subprocess_env(root: Path) -> dict[str, str]:
-    return {**os.environ, "NASPROXY_DATA": str(root), "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1",
-            "PYTHONPATH": str(REPO)}
+SLOW_PLUGIN = """
+import time
+
+from nasproxy_bench.registry import proxy
 
 
-def cli_process(*args: object, root: Path, cwd: Path | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "nasproxy_bench.cli", *map(str, args)], env=subprocess_env(root),
+@proxy("slow_weight_sum", family="structural", version="1", needs_data=False)
+def slow_weight_sum(ctx):
+    # a known pace (so a kill lands mid-run) and a value that depends on the seeded initialisation
+    time.sleep(0.05)
+    return float(sum(p.detach().double().sum() for p in ctx.model.parameters()))
+"""
+
+
+@pytest.fixture(scope="session")
+def slow_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the plugin module ``reliability_slow`` (for subprocess runs)."""
+    folder = tmp_path_factory.mktemp("plugin")
+    (folder / "reliability_slow.py").write_text(SLOW_PLUGIN)
+    return folder
+
+
+def subprocess_env(root: Path, extra_path: Path | None = None) -> dict[str, str]:
+    path = os.pathsep.join(str(p) for p in (REPO, extra_path) if p)
+    return {**os.environ, "NASPROXY_DATA": str(root), "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": path}
+
+
+def cli_process(*args: object, root: Path, cwd: Path | None = None, extra_path: Path | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "nasproxy_bench.cli", *map(str, args)], env=subprocess_env(root, extra_path),
                             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
