@@ -394,7 +394,7 @@ class ResultStore:
     def open_for_writing(self) -> ResultStore:
         try:
             self.real_path.parent.mkdir(parents=True, exist_ok=True)
-            lock = open(self.lock_path, "a+")
+            lock = os.fdopen(os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644), "r+")  # not append mode: rewritten in place
         except OSError as exc:
             raise NasproxyError(
                 f"cannot write result store {self.path} ({_reason(exc)}: {exc.filename}); pass --store a writable location"
@@ -411,8 +411,8 @@ class ResultStore:
         self._lock_file = lock
         try:
             lock.seek(0)
+            lock.write(f"pid {os.getpid()}")  # overwrite, then cut: a reader never sees it empty
             lock.truncate()
-            lock.write(f"pid {os.getpid()}")
             lock.flush()
             self._load()  # pick up anything written between construction and locking
             try:

@@ -57,6 +57,7 @@ def stored_scores(path: Path) -> dict[tuple[str, str], tuple[bytes, str]]:
 
 
 SLOW_PLUGIN = """
+import os
 import time
 
 from nasproxy_bench.registry import proxy
@@ -65,7 +66,7 @@ from nasproxy_bench.registry import proxy
 @proxy("slow_weight_sum", family="structural", version="1", needs_data=False)
 def slow_weight_sum(ctx):
     # a known pace (so a kill lands mid-run) and a value that depends on the seeded initialisation
-    time.sleep(0.05)
+    time.sleep(float(os.environ.get("RELIABILITY_SLOW_S", "0.05")))
     return float(sum(p.detach().double().sum() for p in ctx.model.parameters()))
 """
 

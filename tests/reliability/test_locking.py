@@ -81,3 +81,10 @@ def test_report_reads_records_that_are_only_in_the_journal(fake_root, tmp_path, 
 def test_report_without_any_store_still_says_so(fake_root, tmp_path, capsys):
     code, _, err = cli(capsys, "report", "--store", tmp_path / "none.h5", "--data-root", fake_root)
     assert_one_line_error(code, err, "no result store at")
+
+
+def test_lock_file_names_the_current_writer_only(tmp_path):
+    path = tmp_path / "s.h5"
+    (tmp_path / "s.h5.lock").write_text("pid 999999999 (a longer line left by an earlier writer)")
+    with ResultStore(path):
+        assert (tmp_path / "s.h5.lock").read_text() == f"pid {os.getpid()}"
