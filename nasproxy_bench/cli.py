@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     run.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="also write reports here")
     run.add_argument("--no-progress", action="store_true")
-    run.add_argument("--checkpoint-every", type=float, default=60.0, help="seconds between store checkpoints (default 60)")
+    run.add_argument("--checkpoint-every", type=float, default=60.0,
+                     help="seconds between store checkpoints (default 60; inf: only at the end, the journal keeps every record)")
 
     report = sub.add_parser("report", parents=[common], help="write correlation tables from the store")
     report.add_argument("--reports", type=Path, default=DEFAULT_REPORTS)
