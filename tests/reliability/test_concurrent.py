@@ -15,7 +15,7 @@ N = 40
 
 @pytest.mark.slow
 def test_second_runs_are_refused_and_readers_see_a_consistent_store(fake_root, slow_plugin, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("RELIABILITY_SLOW_S", "0.6")  # the first run takes >= 24 s: long enough to start three more
+    monkeypatch.setenv("RELIABILITY_SLOW_S", "0.8")  # the first run takes >= 32 s: long enough to start three more
     (tmp_path / "data").mkdir()
     (tmp_path / "elsewhere").mkdir()
     store = tmp_path / "data" / "s.h5"
