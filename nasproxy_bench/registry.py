@@ -137,7 +137,7 @@ def load_plugin(module: str) -> None:
     try:
         _register_from(importlib.import_module(module))
     except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):  # the plugin itself is missing
             raise NasproxyError(f"cannot import plugin {module!r} ({exc}); check PYTHONPATH") from None
         raise NasproxyError(f"plugin {module!r} failed at import ({_failure_site(exc, module)}): {exc}") from None
     except NasproxyError as exc:

@@ -77,7 +77,7 @@ def as_score(value: object) -> float:
 
 def _one_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}".rstrip(": ")
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
 
 
 def evaluate(spec: ProxySpec, ctx: ProxyContext) -> Record:
@@ -167,11 +167,11 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
     dataset = benchmark.dataset(config.dataset)
     specs = resolve_proxies(config.proxies)
     device = resolve_device(config.device)
+    check_run_size(config, benchmark)
     if config.arch_list is not None:
         archs, sample_seed = canonical_list(benchmark, config.arch_list)[: config.n], LIST_SAMPLE
     else:
         archs, sample_seed = benchmark.sample(config.n, config.sample_seed), config.sample_seed
-    check_run_size(config, benchmark)
     requested = frozenset(s.name for s in specs)
     build_device = model_device(specs, device)
     summary = RunSummary()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -84,9 +85,14 @@ def subprocess_env(root: Path, extra_path: Path | None = None) -> dict[str, str]
     return {**os.environ, "NASPROXY_DATA": str(root), "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": path}
 
 
+def _default_sigint() -> None:
+    # a background job inherits SIGINT ignored; a user's Ctrl-C reaches a foreground run
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def cli_process(*args: object, root: Path, cwd: Path | None = None, extra_path: Path | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "nasproxy_bench.cli", *map(str, args)], env=subprocess_env(root, extra_path),
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
 
 
 @contextmanager
