@@ -1,8 +1,9 @@
 """The NDS AnyNet networks (ResNet, ResNeXt-A/B, Vanilla spaces).
 
 Entry 0 of ``ds``/``ws``/``ss`` is the stem; its stride picks its type: 1 = one 3x3 conv
-(CIFAR), 4 = 7x7 stride-2 conv and 3x3 stride-2 max-pool (ResNet ImageNet stem). Stride 8
-(ResNeXt spaces) is the same stem with the first stage's ... (see ``make_stem``).
+(CIFAR), 4 = 7x7 stride-2 conv and 3x3 stride-2 max-pool (ResNet/Vanilla ImageNet stem),
+8 = the three stride-2 3x3 convs (w/2, w, w) of the NDS cell networks (ResNeXt-A/B spaces;
+the only stem that reproduces their official parameter counts: 56,480 for w = 64).
 Stages i >= 1 stack ``ds[i]`` blocks of width ``ws[i]``; the first block strides ``ss[i]``
 and takes a 1x1-conv-BN projection shortcut when its shape changes. Blocks:
 

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 from torch import nn
 
-from nasproxy_bench.adapters.nds.arch import AnyNetArch, CellArch, NDSArch, parse_arch
+from nasproxy_bench.adapters.nds.arch import CellArch, NDSArch, parse_arch
 from nasproxy_bench.adapters.nds.entries import duplicates, entries_frame, official_entries, read_json
 from nasproxy_bench.benchmark import Benchmark, Dataset, Direction, Metric, TaskKind, VerifyResult
 from nasproxy_bench.errors import DataError, NasproxyError
