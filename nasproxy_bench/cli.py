@@ -295,9 +295,12 @@ def cmd_import(args: argparse.Namespace) -> None:
     from nasproxy_bench.tables import write_table
 
     bench = get_benchmark(args.benchmark)(resolve_data_root(args.data_root), trust_pickles=args.trust_pickles)
-    frame, out = bench.import_table(args.source, hp=args.hp)
-    write_table(frame, out, force=args.force)
-    print(f"wrote {len(frame)} architectures to {out}")
+    # a family benchmark (e.g. nds) imports several tables at once
+    many = getattr(bench, "import_tables", None)
+    tables = many(args.source, hp=args.hp) if many else [bench.import_table(args.source, hp=args.hp)]
+    for frame, out in tables:
+        write_table(frame, out, force=args.force)
+        print(f"wrote {len(frame)} architectures to {out}")
 
 
 def cmd_verify(args: argparse.Namespace) -> None:

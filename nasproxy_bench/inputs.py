@@ -32,6 +32,9 @@ MEAN_STD = {
     "ImageNet16-120": ((0.4811, 0.4575, 0.4078), (0.2471, 0.2405, 0.2507)),
 }
 SOURCE_OF = {"cifar10": "cifar10", "cifar10-valid": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
+# Full-size ImageNet is not shipped: NDS ImageNet networks see CIFAR-100 training images
+# upsampled (bilinear) to the dataset's resolution, marked ``surrogate`` everywhere.
+IMAGENET_SURROGATE_SIZE = {"imagenet": 224, "imagenet-64": 64}
 
 
 @dataclass(frozen=True)
@@ -111,16 +114,21 @@ def fixed_batches(data_root: Path, dataset: str, seed: int, batch_size: int, cou
     """
     if count == 0:
         return []
-    source = SOURCE_OF.get(dataset)
+    size = IMAGENET_SURROGATE_SIZE.get(dataset)
+    source = "cifar100" if size else SOURCE_OF.get(dataset)
     if source is None:
         raise DataError(f"no image inputs for dataset {dataset!r}")
     images, labels, surrogate = load_images(Path(data_root), source)
     chosen = _pick(len(images), batch_size * count, seed, source)
     mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in MEAN_STD[source])
     name = f"{source} (CIFAR-100 downsampled to 16x16)" if surrogate else source
+    if size:
+        name, surrogate = f"CIFAR-100 upsampled to {size}x{size} (surrogate for ImageNet)", True
     out = []
     for part in np.split(chosen, count):
         x = (torch.from_numpy(images[part]).float() / 255.0 - mean) / std
+        if size:
+            x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
         out.append(Batch(x.contiguous(), torch.from_numpy(labels[part]), name, surrogate, seed))
     return out
 

@@ -28,6 +28,8 @@ from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 BUILTIN_BENCHMARKS = {
     "nb201": "nasproxy_bench.adapters.nb201.benchmark:NB201Benchmark",
 }
+# Modules that define several benchmarks in a ``BENCHMARKS`` list (one class per space file).
+BUILTIN_BENCHMARK_MODULES = ("nasproxy_bench.adapters.nds.benchmark",)
 BUILTIN_PROXY_MODULES = (
     "nasproxy_bench.proxies.structural",
     "nasproxy_bench.proxies.gradient",
@@ -94,6 +96,9 @@ def _register_from(obj: Any) -> None:
         register_proxy(obj)
     elif isinstance(obj, type) and issubclass(obj, Benchmark):
         register_benchmark(obj)
+    elif hasattr(obj, "BENCHMARKS"):
+        for cls in obj.BENCHMARKS:
+            register_benchmark(cls)
     elif hasattr(obj, "PROXIES"):
         for spec in obj.PROXIES:
             register_proxy(spec)
@@ -106,6 +111,8 @@ def _ensure_loaded() -> None:
     _loaded = True
     for target in BUILTIN_BENCHMARKS.values():
         register_benchmark(_load_object(target))
+    for module in BUILTIN_BENCHMARK_MODULES:
+        _register_from(importlib.import_module(module))
     for module in BUILTIN_PROXY_MODULES:
         _register_from(importlib.import_module(module))
     for group in ("nasproxy_bench.benchmarks", "nasproxy_bench.proxies"):

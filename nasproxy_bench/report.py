@@ -102,6 +102,7 @@ def summarize(
                 )
             )
         first = groups[0]
+        no_truth = truth_all.reindex(list(first.records)).isna()
         row = {
             "benchmark": bench_name, "dataset": dataset, "ground_truth": gt_metric.name, "proxy": proxy,
             "version": version, "sample_seed": sample_seed, "batch_size": batch_size,
@@ -113,6 +114,7 @@ def summarize(
             "input_source": first.provenance.get("input_source", ""),
             "surrogate_inputs": bool(first.provenance.get("surrogate_inputs", False)),
             "device": first.provenance.get("device", ""),
+            "no_truth": int(no_truth.sum()), "no_truth_reason": _exclusion_reasons(bench, dataset, no_truth),
         }
         for col in METRIC_COLUMNS:
             mean, std = mean_std([asdict(c)[col] for c in per_seed])
@@ -121,6 +123,15 @@ def summarize(
     if not rows:
         raise NasproxyError(f"result store {store.path} has no scores; run 'nasproxy-bench run' first")
     return pd.DataFrame(rows)
+
+
+def _exclusion_reasons(bench: object, dataset: str, no_truth: pd.Series) -> str:
+    """Why scored architectures have no ground truth, where the benchmark says (e.g. NDS diverged runs)."""
+    exclusions = getattr(bench, "exclusions", None)
+    if not no_truth.any() or exclusions is None:
+        return ""
+    reasons = exclusions(dataset).reindex(no_truth[no_truth].index).fillna("no ground truth")
+    return "; ".join(f"{n} {reason}" for reason, n in reasons.value_counts().items())
 
 
 def _fmt(mean: float, std: float, seeds: int) -> str:
@@ -145,6 +156,9 @@ def to_markdown(summary: pd.DataFrame) -> str:
                   f"true best in sample {first['true_best']:.2f})", ""]
         if part["surrogate_inputs"].any():
             lines.append(f"**Surrogate inputs**: {first['input_source']}.\n")
+        if "no_truth" in part and part["no_truth"].max() > 0:
+            reason = first["no_truth_reason"] or "no ground truth"
+            lines.append(f"**Excluded**: {int(part['no_truth'].max())} scored architectures without ground truth ({reason}).\n")
         header = ["proxy", "n", "seeds", "coverage"] + [LABELS[c].format(k=f"{k:g}") for c in METRIC_COLUMNS]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "---|" * len(header))
