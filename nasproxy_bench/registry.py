@@ -25,6 +25,7 @@ from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 
 BUILTIN_BENCHMARKS = {
     "nb201": "nasproxy_bench.adapters.nb201.benchmark:NB201Benchmark",
+    "nats_sss": "nasproxy_bench.adapters.nats_sss.benchmark:NATSSizeBenchmark",
 }
 BUILTIN_PROXY_MODULES = (
     "nasproxy_bench.proxies.structural",
