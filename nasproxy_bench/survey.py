@@ -26,20 +26,13 @@ from nasproxy_bench.literature import fidelity_table  # noqa: E402
 from nasproxy_bench.metrics import retrieval_rate, scored_pairs, spearman, top_subset  # noqa: E402
 from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
 from nasproxy_bench.registry import open_benchmark, proxies  # noqa: E402
-from nasproxy_bench.report import (  # noqa: E402
-    current_groups,
-    derived_groups,
-    ground_truth_gaps,
-    group_scores,
-    summarize,
-    to_markdown,
-)
+from nasproxy_bench.report import current_groups, derived_groups, ground_truth_gaps, group_scores, summarize, to_markdown  # noqa: E402
 from nasproxy_bench.store import Group, ResultStore  # noqa: E402
 
 RETRIEVAL_K = (5, 10, 20, 30, 40, 50)
 TOPX = tuple(range(10, 101, 10))
 TOPX_PROXIES = ("params", "flops", "synflow", "naswot", "zico")
-# HW-NAS-Bench devices the survey's Pareto figures use, in order of preference
+# HW-NAS-Bench devices the survey's Pareto figures use, in order of preference (then NATS-sss's recorded latency)
 PARETO_COSTS = ("edgegpu/latency_ms", "fpga/latency_ms", "eyeriss/latency_ms", "pixel3/latency_ms", "raspi4/latency_ms",
                 "pi5-litert/latency_ms", "nats/latency_ms")
 
