@@ -9,7 +9,7 @@ from pathlib import Path
 
 from nasproxy_bench import __version__
 from nasproxy_bench.config import DEFAULT_REPORTS, DEFAULT_STORE, RunConfig, resolve_data_root
-from nasproxy_bench.errors import DataError, NasproxyError
+from nasproxy_bench.errors import DataError, MissingGroundTruth, NasproxyError
 
 
 def _int_list(text: str) -> list[int]:
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", parents=[common], help="normalize official benchmark files into the data root")
     imp.add_argument("benchmark", help="benchmark name (see 'list')")
     imp.add_argument("--source", type=Path, required=True, help="official file or folder, e.g. NATS-tss-v1_0-3ffb9-simple/")
-    imp.add_argument("--hp", default="200", help="NATS training schedule to read (12 or 200; default 200)")
+    imp.add_argument("--hp", help="NATS training schedule to read (nb201: 12 or 200, default 200; nats_sss: 01, 12 or 90, default 90)")
     imp.add_argument("--force", action="store_true", help="replace an existing table in the data root")
 
     verify = sub.add_parser("verify", parents=[common], help="check built networks against the official params/FLOPs")
@@ -242,8 +242,9 @@ def _run_configs(args: argparse.Namespace, data_root: Path) -> list[RunConfig]:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    from nasproxy_bench.report import write_reports
+    from nasproxy_bench.report import ground_truth_gaps, write_reports
     from nasproxy_bench.runner import run
+    from nasproxy_bench.store import ResultStore
 
     data_root = resolve_data_root(args.data_root)
     for config in _run_configs(args, data_root):
@@ -259,8 +260,13 @@ def cmd_run(args: argparse.Namespace) -> None:
             f"{summary.skipped} architectures already in {config.store}, {summary.errors} proxy errors, "
             f"peak resident memory {summary.peak_rss_mib:.0f} MiB"
         )
-    for path in write_reports(args.store, data_root, args.reports):
-        print(f"wrote {path}")
+    for message in ground_truth_gaps(ResultStore(args.store), data_root).values() if args.store.exists() else ():
+        print(f"note: {message}")
+    try:
+        for path in write_reports(args.store, data_root, args.reports):
+            print(f"wrote {path}")
+    except MissingGroundTruth:
+        return  # nothing in the store can be correlated here; the note above says why
     print("for figures, bootstrap intervals, Pareto, best-found and retrieval tables: nasproxy-bench report")
 
 
@@ -268,8 +274,14 @@ def cmd_report(args: argparse.Namespace) -> None:
     from nasproxy_bench.store import require_store
     from nasproxy_bench.survey import write_survey
 
+    from nasproxy_bench.report import ground_truth_gaps
+    from nasproxy_bench.store import ResultStore
+
     require_store(args.store)
-    page = write_survey(args.store, resolve_data_root(args.data_root), args.reports, top_percent=args.top)
+    data_root = resolve_data_root(args.data_root)
+    page = write_survey(args.store, data_root, args.reports, top_percent=args.top)
+    for message in ground_truth_gaps(ResultStore(args.store), data_root).values():
+        print(f"note: {message}")
     print(f"wrote {args.reports}/ (index: {page})")
 
 
@@ -295,9 +307,10 @@ def cmd_import(args: argparse.Namespace) -> None:
     from nasproxy_bench.tables import write_table
 
     bench = get_benchmark(args.benchmark)(resolve_data_root(args.data_root), trust_pickles=args.trust_pickles)
+    options = {"hp": args.hp} if args.hp else {}
     # a family benchmark (e.g. nds) imports several tables at once
     many = getattr(bench, "import_tables", None)
-    tables = many(args.source, hp=args.hp) if many else [bench.import_table(args.source, hp=args.hp)]
+    tables = many(args.source, **options) if many else [bench.import_table(args.source, **options)]
     for frame, out in tables:
         write_table(frame, out, force=args.force)
         print(f"wrote {len(frame)} architectures to {out}")

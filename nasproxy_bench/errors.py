@@ -28,3 +28,10 @@ class StoreBusyError(NasproxyError):
 
 class UnsupportedNetwork(Exception):
     """Raised by a proxy that does not apply to the given network or task."""
+
+
+class MissingGroundTruth(DataError):
+    """A benchmark whose networks can be built and scored, but whose accuracy table is absent.
+
+    Runs still score and store; reports skip its correlations and print this message.
+    """

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nasproxy_bench.errors import NasproxyError
+from nasproxy_bench.errors import MissingGroundTruth, NasproxyError
 from nasproxy_bench.metrics import correlations, mean_std
 from nasproxy_bench.registry import open_benchmark, proxies
 from nasproxy_bench.store import STATUS_OK, STATUS_UNSUPPORTED, Group, Record, ResultStore, RunKey
@@ -74,6 +74,17 @@ def _proxy_sign(name: str) -> float:
     return spec.direction.sign() if spec else 1.0
 
 
+def ground_truth_gaps(store: ResultStore, data_root: Path) -> dict[tuple[str, str], str]:
+    """Stored (benchmark, dataset) runs whose benchmark has no ground truth here, with the reason."""
+    gaps: dict[tuple[str, str], str] = {}
+    for key in sorted({(g.key.benchmark, g.key.dataset) for g in current_groups(store)}):
+        try:
+            open_benchmark(key[0], Path(data_root)).ground_truth(key[1])
+        except MissingGroundTruth as exc:
+            gaps[key] = str(exc)
+    return gaps
+
+
 def summarize(
     store: ResultStore, data_root: Path, *, top_percent: float = 5.0, metric: str | None = None
 ) -> pd.DataFrame:
@@ -83,11 +94,16 @@ def summarize(
         k = group.key
         runs[(k.benchmark, k.dataset, k.proxy, k.proxy_version, k.sample_seed, k.batch_size)].append(group)
     rows = []
+    gaps: dict[tuple[str, str], str] = {}
     for (bench_name, dataset, proxy, version, sample_seed, batch_size), groups in sorted(runs.items()):
         bench = open_benchmark(bench_name, Path(data_root))
         spec = bench.dataset(dataset)
         gt_metric = spec.metric(metric)
-        truth_all = bench.ground_truth(dataset, gt_metric.name)
+        try:
+            truth_all = bench.ground_truth(dataset, gt_metric.name)
+        except MissingGroundTruth as exc:  # scored but not correlatable here: see ground_truth_gaps
+            gaps[(bench_name, dataset)] = str(exc)
+            continue
         per_seed = []
         statuses = defaultdict(int)
         for group in sorted(groups, key=lambda g: g.key.seed):
@@ -120,6 +136,8 @@ def summarize(
             mean, std = mean_std([asdict(c)[col] for c in per_seed])
             row[f"{col}_mean"], row[f"{col}_std"] = mean, std
         rows.append(row)
+    if not rows and gaps:
+        raise MissingGroundTruth(next(iter(gaps.values())))
     if not rows:
         raise NasproxyError(f"result store {store.path} has no scores; run 'nasproxy-bench run' first")
     return pd.DataFrame(rows)
@@ -140,8 +158,8 @@ def _fmt(mean: float, std: float, seeds: int) -> str:
     return f"{mean:.3f} ± {std:.3f}" if seeds > 1 else f"{mean:.3f}"
 
 
-def to_markdown(summary: pd.DataFrame) -> str:
-    """Markdown tables, one per benchmark/dataset, proxies sorted by SPR@All."""
+def to_markdown(summary: pd.DataFrame, gaps: dict[tuple[str, str], str] | None = None) -> str:
+    """Markdown tables, one per benchmark/dataset, proxies sorted by SPR@All; ``gaps``: runs without ground truth."""
     k = summary["top_percent"].iloc[0]
     lines = ["# Proxy correlations", ""]
     lines.append(
@@ -167,15 +185,18 @@ def to_markdown(summary: pd.DataFrame) -> str:
             cells = [f"{r['proxy']} (v{r['version']})", str(r["n"]), str(r["seeds"]), f"{r['coverage']:.2f}"]
             cells += [_fmt(r[f"{c}_mean"], r[f"{c}_std"], nseeds) for c in METRIC_COLUMNS]
             lines.append("| " + " | ".join(cells) + " |")
+    for (bench, dataset), message in sorted((gaps or {}).items()):
+        lines += ["", f"## {bench} / {dataset}: no correlations", "", message]
     return "\n".join(lines) + "\n"
 
 
 def write_reports(store_path: Path, data_root: Path, out_dir: Path, *, top_percent: float = 5.0) -> list[Path]:
     if not Path(store_path).exists():
         raise NasproxyError(f"no result store at {store_path}; run 'nasproxy-bench run' first or pass --store")
-    summary = summarize(ResultStore(store_path), data_root, top_percent=top_percent)
+    store = ResultStore(store_path)
+    summary = summarize(store, data_root, top_percent=top_percent)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = out_dir / "correlations.csv", out_dir / "correlations.md"
     summary.to_csv(csv_path, index=False)
-    md_path.write_text(to_markdown(summary), encoding="utf-8")
+    md_path.write_text(to_markdown(summary, ground_truth_gaps(store, data_root)), encoding="utf-8")
     return [csv_path, md_path]

@@ -26,15 +26,15 @@ from nasproxy_bench.literature import fidelity_table  # noqa: E402
 from nasproxy_bench.metrics import retrieval_rate, scored_pairs, spearman, top_subset  # noqa: E402
 from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
 from nasproxy_bench.registry import open_benchmark, proxies  # noqa: E402
-from nasproxy_bench.report import current_groups, derived_groups, group_scores, summarize, to_markdown  # noqa: E402
+from nasproxy_bench.report import current_groups, derived_groups, ground_truth_gaps, group_scores, summarize, to_markdown  # noqa: E402
 from nasproxy_bench.store import Group, ResultStore  # noqa: E402
 
 RETRIEVAL_K = (5, 10, 20, 30, 40, 50)
 TOPX = tuple(range(10, 101, 10))
 TOPX_PROXIES = ("params", "flops", "synflow", "naswot", "zico")
-# HW-NAS-Bench devices the survey's Pareto figures use, in order of preference
+# HW-NAS-Bench devices the survey's Pareto figures use, in order of preference (then NATS-sss's recorded latency)
 PARETO_COSTS = ("edgegpu/latency_ms", "fpga/latency_ms", "eyeriss/latency_ms", "pixel3/latency_ms", "raspi4/latency_ms",
-                "pi5-litert/latency_ms")
+                "pi5-litert/latency_ms", "nats/latency_ms")
 
 
 @dataclass
@@ -197,10 +197,11 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
     """Everything above; returns the index page."""
     out_dir.mkdir(parents=True, exist_ok=True)
     store = ResultStore(store_path)
-    runs = collect_runs(store)
+    gaps = ground_truth_gaps(store, data_root)
+    runs = [r for r in collect_runs(store) if (r.benchmark, r.dataset) not in gaps]
     summary = add_bootstrap(summarize(store, data_root, top_percent=top_percent), runs, data_root)
     summary.to_csv(out_dir / "correlations.csv", index=False)
-    (out_dir / "correlations.md").write_text(to_markdown(summary), encoding="utf-8")
+    (out_dir / "correlations.md").write_text(to_markdown(summary, gaps), encoding="utf-8")
     index = ["# nasproxy-bench report", "",
              "All numbers are computed by nasproxy-bench from the result store "
              f"`{store_path}`. Correlations are signed (positive = the proxy ranks better networks higher).", "",
@@ -209,6 +210,8 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
                  sample_seed=("sample_seed", "first"), input_source=("input_source", "first"),
                  surrogate_inputs=("surrogate_inputs", "any"), device=("device", "first")).reset_index()), "",
              "- [Correlation tables](correlations.md) ([CSV](correlations.csv))"]
+    for (bench_name, dataset), message in gaps.items():
+        index += ["", f"## {bench_name} / {dataset}: scores stored, no correlations", "", message]
     best_rows, retrieval_rows = [], []
     for run in runs:
         bench = open_benchmark(run.benchmark, Path(data_root))

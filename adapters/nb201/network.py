@@ -5,6 +5,9 @@ with C, 2C, 4C channels; a residual reduction block between stages; BN-ReLU, glo
 pooling and a linear classifier. A cell is a 4-node DAG; node i sums one operation applied to
 every earlier node, and node 3 is the cell output. Every edge keeps its module even when its
 result cannot reach the output, as in the official code: parameter and FLOP counts depend on it.
+
+``TinyCellNetwork`` is the same skeleton with one width per layer, as the NATS-Bench size space
+uses it; the blocks then also map between different widths, as the official code builds them.
 """
 
 from __future__ import annotations
@@ -31,30 +34,56 @@ class ReLUConvBN(nn.Sequential):
 
 
 class Zero(nn.Module):
-    """The ``none`` operation: a zero tensor of the input's shape (keeps the graph connected)."""
+    """The ``none`` operation: zeros of the output's shape (keeps the graph connected)."""
+
+    def __init__(self, c_out: int | None = None) -> None:
+        super().__init__()
+        self.c_out = c_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * 0.0
+        if self.c_out is None or self.c_out == x.shape[1]:
+            return x * 0.0
+        return x.new_zeros(x.shape[0], self.c_out, *x.shape[2:])
 
 
-def make_op(name: str, channels: int) -> nn.Module:
+class ChannelProjection(nn.Sequential):
+    """``skip_connect`` between different widths: 1x1 conv + BN, no activation (official stride-1 case)."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__(nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
+
+
+def make_op(name: str, c_in: int, c_out: int | None = None) -> nn.Module:
+    """One cell edge from ``c_in`` to ``c_out`` channels (``c_out`` defaults to ``c_in``), stride 1.
+
+    Equal widths give the plain NB201 operations. Different widths (NATS-Bench size space)
+    follow the official code: convolutions change the width themselves, ``skip_connect``
+    becomes a 1x1 projection, ``avg_pool_3x3`` is preceded by a 1x1 ReLU-conv-BN.
+    """
+    c_out = c_in if c_out is None else c_out
     if name == "none":
-        return Zero()
+        return Zero(None if c_out == c_in else c_out)
     if name == "skip_connect":
-        return nn.Identity()
+        return nn.Identity() if c_out == c_in else ChannelProjection(c_in, c_out)
     if name == "nor_conv_1x1":
-        return ReLUConvBN(channels, channels, 1, 1)
+        return ReLUConvBN(c_in, c_out, 1, 1)
     if name == "nor_conv_3x3":
-        return ReLUConvBN(channels, channels, 3, 1)
+        return ReLUConvBN(c_in, c_out, 3, 1)
     if name == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        pool = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        return pool if c_out == c_in else nn.Sequential(ReLUConvBN(c_in, c_out, 1, 1), pool)
     raise ValueError(f"unknown NB201 operation {name!r}; expected one of {OPS}")
 
 
 class Cell(nn.Module):
-    def __init__(self, ops: Sequence[str], channels: int) -> None:
+    """Edges leaving the cell input map ``c_in`` to ``c_out`` channels; all later edges keep ``c_out``."""
+
+    def __init__(self, ops: Sequence[str], c_in: int, c_out: int | None = None) -> None:
         super().__init__()
-        self.edges = nn.ModuleList(make_op(op, channels) for op in ops)
+        c_out = c_in if c_out is None else c_out
+        self.edges = nn.ModuleList(
+            make_op(op, c_in if source == 0 else c_out, c_out) for op, (_to, source) in zip(ops, EDGES, strict=True)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
@@ -84,31 +113,35 @@ class ResidualReduction(nn.Module):
         return self.shortcut(x) + self.conv_b(self.conv_a(x))
 
 
-class NB201Network(StagedNetwork):
-    def __init__(
-        self, ops: Sequence[str], num_classes: int, channels: int = 16, cells_per_stage: int = 5
-    ) -> None:
+class TinyCellNetwork(StagedNetwork):
+    """The NATS-Bench macro skeleton with one width per layer (the official ``DynamicShapeTinyNet``).
+
+    ``widths`` has 3N+2 entries: N cells, a residual reduction, N cells, a reduction, N cells;
+    the stem has ``widths[0]`` channels and every layer maps the previous width to its own.
+    """
+
+    def __init__(self, ops: Sequence[str], widths: Sequence[int], num_classes: int) -> None:
         super().__init__()
+        if len(widths) % 3 != 2:
+            raise ValueError(f"a tiny cell network needs 3N+2 layer widths, got {len(widths)}")
+        per_stage = len(widths) // 3
         self.stem = nn.Sequential(
-            nn.Conv2d(3, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)
+            nn.Conv2d(3, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0])
         )
         layers: list[nn.Module] = []
-        stage_ends: list[int] = []
-        c = channels
-        for stage in range(3):
-            if stage > 0:
-                layers.append(ResidualReduction(c, 2 * c))
-                c *= 2
-            layers.extend(Cell(ops, c) for _ in range(cells_per_stage))
-            stage_ends.append(len(layers) - 1)
+        c = widths[0]
+        for index, width in enumerate(widths):
+            reduction = index % (per_stage + 1) == per_stage
+            layers.append(ResidualReduction(c, width) if reduction else Cell(ops, c, width))
+            c = width
         self.cells = nn.Sequential(*layers)
-        self.stage_ends = tuple(stage_ends)
+        self.stage_ends = (per_stage - 1, 2 * per_stage, 3 * per_stage + 1)
         self.head = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c, num_classes)
 
     def stage_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Outputs of the last cell of each of the 3 stages (C, 2C, 4C channels; H, H/2, H/4)."""
+        """Outputs of the last layer of each of the 3 stages (resolutions H, H/2, H/4)."""
         outs = []
         x = self.stem(x)
         for index, layer in enumerate(self.cells):
@@ -123,3 +156,14 @@ class NB201Network(StagedNetwork):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.pool(self.features(x)).flatten(1))
+
+
+class NB201Network(TinyCellNetwork):
+    """NB201 / NATS-tss: widths C, 2C, 4C with N cells per stage."""
+
+    def __init__(
+        self, ops: Sequence[str], num_classes: int, channels: int = 16, cells_per_stage: int = 5
+    ) -> None:
+        n = cells_per_stage
+        widths = [channels] * n + [2 * channels] * (n + 1) + [4 * channels] * (n + 1)
+        super().__init__(ops, widths, num_classes)
