@@ -271,11 +271,9 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from nasproxy_bench.store import require_store
-    from nasproxy_bench.survey import write_survey
-
     from nasproxy_bench.report import ground_truth_gaps
-    from nasproxy_bench.store import ResultStore
+    from nasproxy_bench.store import ResultStore, require_store
+    from nasproxy_bench.survey import write_survey
 
     require_store(args.store)
     data_root = resolve_data_root(args.data_root)
