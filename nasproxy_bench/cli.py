@@ -110,10 +110,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_score(args: argparse.Namespace) -> None:
-    from nasproxy_bench.inputs import fixed_batches
     from nasproxy_bench.proxies.base import ProxyContext
     from nasproxy_bench.registry import get_benchmark
-    from nasproxy_bench.runner import build_model, evaluate, resolve_device, resolve_proxies
+    from nasproxy_bench.runner import build_model, evaluate, resolve_device, resolve_proxies, task_batches
 
     data_root = resolve_data_root(args.data_root)
     bench = get_benchmark(args.benchmark)(data_root, trust_pickles=args.trust_pickles)
@@ -125,7 +124,7 @@ def cmd_score(args: argparse.Namespace) -> None:
     specs = resolve_proxies([p.strip() for p in args.proxies.split(",") if p.strip()])
     device = resolve_device(args.device)
     n_batches = max((s.n_batches for s in specs if s.needs_data), default=0)
-    batches = [b.to(device) for b in fixed_batches(data_root, dataset.name, args.seed, args.batch_size, n_batches)]
+    batches = [b.to(device) for b in task_batches(dataset, data_root, args.seed, args.batch_size, n_batches)]
     model = build_model(bench, arch, dataset.name, args.seed, device)
     ctx = ProxyContext(bench, arch, dataset, model, batches, args.seed, device, frozenset(s.name for s in specs))
     for spec in specs:
