@@ -25,6 +25,8 @@ from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 
 BUILTIN_BENCHMARKS = {
     "nb201": "nasproxy_bench.adapters.nb201.benchmark:NB201Benchmark",
+    "tnb101_micro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MicroBenchmark",
+    "tnb101_macro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MacroBenchmark",
 }
 BUILTIN_PROXY_MODULES = (
     "nasproxy_bench.proxies.structural",
