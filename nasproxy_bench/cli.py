@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", parents=[common], help="rank agreement of our scores with a reference table")
     compare.add_argument("--reference", type=Path, required=True, help="e.g. shared/reference/naslib_suitezero_nb201_subset.csv")
     compare.add_argument("--out", type=Path, default=DEFAULT_REPORTS / "reference_comparison.md")
+    compare.add_argument("--benchmark", default="nb201", help="benchmark whose ground truth the SPR columns use (default nb201)")
     one = sub.add_parser("score", parents=[common], help="score one architecture string (nothing is stored)")
     one.add_argument("--benchmark", default="nb201")
     one.add_argument("--dataset", default="cifar10")
@@ -152,7 +153,7 @@ def cmd_check(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     from nasproxy_bench.compare import compare_with_reference, to_markdown
 
-    frame = compare_with_reference(args.store, args.reference, resolve_data_root(args.data_root))
+    frame = compare_with_reference(args.store, args.reference, resolve_data_root(args.data_root), args.benchmark)
     text = to_markdown(frame, args.reference)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
