@@ -77,3 +77,10 @@ def test_enumeration_equals_the_official_tables(shared):
         table = pd.read_csv(shared / bench.table_path, usecols=["arch"])["arch"].tolist()
         assert bench.enumerate() == sorted(table)
         assert list(bench.archs()) == table
+
+
+def test_verify_against_naslib_param_counts(shared):
+    for cls in (TNB101MicroBenchmark, TNB101MacroBenchmark):
+        result = cls(shared).verify(stride=700)
+        assert result.checked >= 7 and result.mismatches == [], result.mismatches[:3]
+        assert result.max_errors["params"] == 0
