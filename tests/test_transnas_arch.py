@@ -84,3 +84,12 @@ def test_verify_against_naslib_param_counts(shared):
         result = cls(shared).verify(stride=700)
         assert result.checked >= 7 and result.mismatches == [], result.mismatches[:3]
         assert result.max_errors["params"] == 0
+
+
+def test_reference_scores_map_onto_our_archs(shared):
+    from nasproxy_bench.adapters.transnas.reference import reference_frame
+
+    frame = reference_frame("macro", shared)
+    assert set(frame["dataset"]) == set(TNB101MacroBenchmark.datasets)
+    assert set(frame["arch_str"]) <= set(TNB101MacroBenchmark(shared).archs())
+    assert {"params", "nwot", "jacov", "snip"} <= set(frame.columns)
