@@ -123,3 +123,17 @@ def test_activation_proxies_read_the_encoder_only():
     # NASWOT of the task network equals NASWOT of its encoder alone: decoder ReLUs are not read
     enc_ctx = dense_context(net.encoder, Regression(), torch.randn(6, 4, 5, 5), TaskKind.REGRESSION)
     assert evaluate(get_proxy("naswot"), ctx).score == pytest.approx(evaluate(get_proxy("naswot"), enc_ctx).score)
+
+
+def test_jacobian_of_a_network_that_ignores_its_input_is_nan_not_an_error():
+    class Constant(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bias = nn.Parameter(torch.ones(3))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.new_zeros((len(x), 3)) + self.bias
+
+    ctx = dense_context(Constant(), Regression(), torch.randn(6, 3), TaskKind.REGRESSION)
+    record = evaluate(get_proxy("jacob_cov"), ctx)
+    assert record.status == STATUS_OK and math.isnan(record.score)

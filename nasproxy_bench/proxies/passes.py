@@ -98,7 +98,10 @@ def loss_gradients(ctx: ProxyContext, batch_index: int = 0) -> LossGradients:
 
 
 def input_jacobian(ctx: ProxyContext) -> torch.Tensor:
-    """Per-sample gradient of the summed outputs w.r.t. the input, flattened: (batch, features)."""
+    """Per-sample gradient of the summed outputs w.r.t. the input, flattened: (batch, features).
+
+    Zero where the output does not depend on the input (Jacobian proxies then give NaN: lost coverage).
+    """
 
     if not ctx.task.differentiable_input:
         raise UnsupportedNetwork(f"{ctx.dataset.name} inputs are not differentiable (token ids)")
@@ -107,7 +110,11 @@ def input_jacobian(ctx: ProxyContext) -> torch.Tensor:
         model = ctx.fresh_model()
         x = ctx.batch.x.clone().requires_grad_(True)
         out = task_output(ctx, model(x))
-        (grad,) = torch.autograd.grad(out.sum(), x)
+        if not out.requires_grad:  # the output ignores the input (e.g. a cell of zeroize edges only)
+            return torch.zeros_like(x).reshape(len(x), -1)
+        (grad,) = torch.autograd.grad(out.sum(), x, allow_unused=True)
+        if grad is None:
+            return torch.zeros_like(x).reshape(len(x), -1)
         return grad.reshape(len(x), -1).detach()
 
     return ctx.shared("input_jacobian", compute)
