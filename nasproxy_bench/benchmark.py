@@ -19,7 +19,10 @@ from typing import Any
 import pandas as pd
 from torch import nn
 
-from nasproxy_bench.errors import DataError, UnknownNameError
+from nasproxy_bench.errors import DataError, UnknownNameError, UnsupportedNetwork
+from nasproxy_bench.tasks import TaskIO, TaskKind, default_io
+
+__all__ = ["Benchmark", "TableBenchmark", "Dataset", "Metric", "Direction", "TaskKind", "TaskIO", "CellGraph", "VerifyResult"]
 
 
 class Direction(str, Enum):
@@ -31,12 +34,6 @@ class Direction(str, Enum):
         return 1.0 if self is Direction.HIGHER else -1.0
 
 
-class TaskKind(str, Enum):
-    CLASSIFICATION = "classification"
-    DENSE = "dense_prediction"
-    SEQUENCE = "sequence"
-
-
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -46,7 +43,12 @@ class Metric:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A dataset or task of a benchmark: what its networks take in and put out."""
+    """A dataset or task of a benchmark: what its networks take in and put out.
+
+    ``io`` is the task's input/target/loss/output contract (``nasproxy_bench.tasks``); when
+    omitted, a classification dataset gets integer-label cross-entropy on the image batches
+    of ``nasproxy_bench.inputs`` and any other kind has none (loss-based proxies: unsupported).
+    """
 
     name: str
     input_shape: tuple[int, ...]
@@ -54,6 +56,15 @@ class Dataset:
     task: TaskKind
     metrics: tuple[Metric, ...]
     default_metric: str
+    io: TaskIO | None = None
+
+    @property
+    def task_io(self) -> TaskIO:
+        """The task contract; raises ``UnsupportedNetwork`` where the dataset declares none."""
+        found = self.io or default_io(self.task)
+        if found is None:
+            raise UnsupportedNetwork(f"dataset {self.name} ({self.task.value}) declares no task loss/inputs")
+        return found
 
     def metric(self, name: str | None = None) -> Metric:
         name = name or self.default_metric

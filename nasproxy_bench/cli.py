@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", parents=[common], help="rank agreement of our scores with a reference table")
     compare.add_argument("--reference", type=Path, required=True, help="e.g. shared/reference/naslib_suitezero_nb201_subset.csv")
     compare.add_argument("--out", type=Path, default=DEFAULT_REPORTS / "reference_comparison.md")
+    compare.add_argument("--benchmark", default="nb201", help="benchmark whose ground truth the SPR columns use (default nb201)")
     one = sub.add_parser("score", parents=[common], help="score one architecture string (nothing is stored)")
     one.add_argument("--benchmark", default="nb201")
     one.add_argument("--dataset", default="cifar10")
@@ -111,10 +112,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_score(args: argparse.Namespace) -> None:
-    from nasproxy_bench.inputs import fixed_batches
     from nasproxy_bench.proxies.base import ProxyContext
     from nasproxy_bench.registry import get_benchmark
-    from nasproxy_bench.runner import build_model, evaluate, resolve_device, resolve_proxies
+    from nasproxy_bench.runner import build_model, evaluate, resolve_device, resolve_proxies, task_batches
 
     data_root = resolve_data_root(args.data_root)
     bench = get_benchmark(args.benchmark)(data_root, trust_pickles=args.trust_pickles)
@@ -126,7 +126,7 @@ def cmd_score(args: argparse.Namespace) -> None:
     specs = resolve_proxies([p.strip() for p in args.proxies.split(",") if p.strip()])
     device = resolve_device(args.device)
     n_batches = max((s.n_batches for s in specs if s.needs_data), default=0)
-    batches = [b.to(device) for b in fixed_batches(data_root, dataset.name, args.seed, args.batch_size, n_batches)]
+    batches = [b.to(device) for b in task_batches(dataset, data_root, args.seed, args.batch_size, n_batches)]
     model = build_model(bench, arch, dataset.name, args.seed, device)
     ctx = ProxyContext(bench, arch, dataset, model, batches, args.seed, device, frozenset(s.name for s in specs))
     for spec in specs:
@@ -154,7 +154,7 @@ def cmd_check(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     from nasproxy_bench.compare import compare_with_reference, to_markdown
 
-    frame = compare_with_reference(args.store, args.reference, resolve_data_root(args.data_root))
+    frame = compare_with_reference(args.store, args.reference, resolve_data_root(args.data_root), args.benchmark)
     text = to_markdown(frame, args.reference)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")

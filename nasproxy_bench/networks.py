@@ -32,3 +32,37 @@ class StagedNetwork(nn.Module):
             finally:
                 self.train(was_training)
         return [int(o.shape[1]) for o in outs]
+
+
+class EncoderDecoder(StagedNetwork):
+    """A task network: a ``StagedNetwork`` encoder followed by a task decoder (head).
+
+    ``forward`` is what the task's loss scores; ``encode`` is what activation proxies (NASWOT,
+    Zen, NLR) and GenNAS read: the searched encoder without the task-specific decoder, as
+    NAS-Bench-Suite-Zero applies them to TransNAS-Bench-101. Override ``encode`` when the
+    encoder runs more than once per example (e.g. the 9 tiles of a jigsaw puzzle).
+    """
+
+    def __init__(self, encoder: StagedNetwork, decoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encode(x))
+
+    def stage_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.encoder.stage_outputs(x)
+
+
+def encoder_module(model: nn.Module) -> nn.Module:
+    """The part of ``model`` that activation proxies score: the encoder of a task network, else all of it."""
+    return model.encoder if isinstance(model, EncoderDecoder) else model
+
+
+def encode(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Run the encoder of a task network (``EncoderDecoder.encode``), or the whole network otherwise."""
+    return model.encode(x) if isinstance(model, EncoderDecoder) else model(x)

@@ -28,6 +28,8 @@ from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 BUILTIN_BENCHMARKS = {
     "nb201": "nasproxy_bench.adapters.nb201.benchmark:NB201Benchmark",
     "nats_sss": "nasproxy_bench.adapters.nats_sss.benchmark:NATSSizeBenchmark",
+    "tnb101_micro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MicroBenchmark",
+    "tnb101_macro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MacroBenchmark",
 }
 # Modules that define several benchmarks in a ``BENCHMARKS`` list (one class per space file).
 BUILTIN_BENCHMARK_MODULES = ("nasproxy_bench.adapters.nds.benchmark",)

@@ -7,20 +7,22 @@ import platform
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from nasproxy_bench import __version__
-from nasproxy_bench.benchmark import Benchmark
+from nasproxy_bench.benchmark import Benchmark, Dataset
 from nasproxy_bench.config import RunConfig
 from nasproxy_bench.errors import NasproxyError, UnsupportedNetwork
-from nasproxy_bench.inputs import Batch, fixed_batches
+from nasproxy_bench.inputs import Batch
 from nasproxy_bench.memory import release_freed_memory, rss_mib
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 from nasproxy_bench.registry import get_benchmark, get_proxy
 from nasproxy_bench.store import STATUS_ERROR, STATUS_OK, STATUS_UNSUPPORTED, Record, ResultStore, RunKey
+from nasproxy_bench.tasks import default_io
 
 
 @dataclass
@@ -100,6 +102,12 @@ def evaluate(spec: ProxySpec, ctx: ProxyContext) -> Record:
     except Exception as exc:  # one failing network must not end a run of thousands
         return Record(math.nan, time.perf_counter() - start, STATUS_ERROR, _one_line(exc))
     return Record(score, time.perf_counter() - start, STATUS_OK)
+
+
+def task_batches(dataset: Dataset, data_root: Path, seed: int, batch_size: int, count: int) -> list[Batch]:
+    """The fixed minibatches of a run, from the dataset's task (none where it declares no task)."""
+    io = dataset.io or default_io(dataset.task)
+    return io.batches(data_root, dataset.name, seed, batch_size, count) if io and count else []
 
 
 LIST_SAMPLE = -1  # store key of runs over a user-given architecture list
@@ -186,10 +194,7 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
             if not todo:
                 continue
             n_batches = max((s.n_batches for s in specs if s.needs_data), default=0)
-            batches = [
-                b.to(device)
-                for b in fixed_batches(config.data_root, dataset.name, seed, config.batch_size, n_batches)
-            ]
+            batches = [b.to(device) for b in task_batches(dataset, config.data_root, seed, config.batch_size, n_batches)]
             prov = provenance(device, batches)
             bar = tqdm(todo, desc=f"{benchmark.name}/{dataset.name} seed {seed}", disable=not progress, unit="arch")
             for arch in bar:

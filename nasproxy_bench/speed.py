@@ -18,11 +18,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nasproxy_bench.inputs import fixed_batches
 from nasproxy_bench.memory import release_freed_memory, rss_mib
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 from nasproxy_bench.registry import get_benchmark
-from nasproxy_bench.runner import build_model, evaluate, resolve_device, resolve_proxies
+from nasproxy_bench.runner import build_model, evaluate, resolve_device, resolve_proxies, task_batches
 
 REFERENCE_EIGHT = ("grad_norm", "snip", "synflow", "synflow_bn", "grasp", "fisher", "jacob_cov", "plain")
 
@@ -68,7 +67,7 @@ def measure_speed(
     spec_ds = bench.dataset(dataset)
     dev = resolve_device(device)
     specs = resolve_proxies(proxies)
-    batches = [b.to(dev) for b in fixed_batches(data_root, dataset, seed, batch_size, max(s.n_batches for s in specs))]
+    batches = [b.to(dev) for b in task_batches(spec_ds, data_root, seed, batch_size, max(s.n_batches for s in specs))]
     reference = [s for s in specs if s.name in REFERENCE_EIGHT]
     result = SpeedResult(alone_s={s.name: [] for s in specs})
     archs = bench.sample(n, seed)

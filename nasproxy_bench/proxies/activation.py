@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from nasproxy_bench.errors import UnsupportedNetwork
-from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
+from nasproxy_bench.networks import EncoderDecoder, encoder_module
+from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
 from nasproxy_bench.proxies.passes import hamming_kernel, relu_codes
 
 NLR_SAMPLES = 1000
@@ -54,27 +55,37 @@ def zen(ctx: ProxyContext) -> float:
     after the clean and the perturbed forward pass in train mode, starting from fresh running
     statistics (so with momentum 0.1 it is 0.81 + 0.09·var(clean) + 0.1·var(perturbed)); a
     BatchNorm without running statistics contributes its batch variance on the perturbed pass.
+    For a task network (``EncoderDecoder``) f is the encoder's output and only encoder
+    BatchNorms count; the decoder does not run.
     """
     model = ctx.fresh_model()
+    body = encoder_module(model)
     gen = torch.Generator().manual_seed(ctx.seed)
     with torch.no_grad():
-        for m in model.modules():
+        for m in body.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 m.weight.copy_(torch.randn(m.weight.shape, generator=gen))
                 if m.bias is not None:
                     m.bias.zero_()
-    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    norms = [m for m in body.modules() if isinstance(m, nn.BatchNorm2d)]
     for m in norms:
         if m.track_running_stats:
             m.reset_running_stats()
-    pool = _pooled_input(model)
     features: list[torch.Tensor] = []
     batch_variances: dict[nn.Module, torch.Tensor] = {}
 
     def keep_batch_variance(module: nn.Module, inputs: tuple) -> None:
         batch_variances[module] = inputs[0].var(dim=(0, 2, 3), unbiased=False).mean()
 
-    handles = [pool.register_forward_pre_hook(lambda _m, inputs: features.append(inputs[0]))]
+    if isinstance(model, EncoderDecoder):
+        handles = []
+
+        def run(inputs: torch.Tensor) -> None:
+            features.append(model.encode(inputs))
+    else:
+        pool = _pooled_input(model)
+        handles = [pool.register_forward_pre_hook(lambda _m, inputs: features.append(inputs[0]))]
+        run = model
     handles += [m.register_forward_pre_hook(keep_batch_variance) for m in norms if m.running_var is None]
     batch = ctx.batch.x.shape[0] if ctx.batches else 64
     shape = (batch, *ctx.dataset.input_shape)
@@ -83,8 +94,8 @@ def zen(ctx: ProxyContext) -> float:
     model.train()
     try:
         with torch.no_grad():
-            model(x)
-            model(x + ZEN_MIXUP * eps)
+            run(x)
+            run(x + ZEN_MIXUP * eps)
     finally:
         for h in handles:
             h.remove()
@@ -95,9 +106,9 @@ def zen(ctx: ProxyContext) -> float:
 
 
 PROXIES = (
-    ProxySpec("naswot", naswot, "activation", "1", description="log|det K| of ReLU-code kernel (NASWOT)"),
-    ProxySpec("nlr", nlr, "activation", "1", needs_data=False,
+    ProxySpec("naswot", naswot, "activation", "1", tasks=ALL_TASKS, description="log|det K| of ReLU-code kernel (NASWOT)"),
+    ProxySpec("nlr", nlr, "activation", "1", needs_data=False, tasks=ALL_TASKS,
               description=f"#linear regions over {NLR_SAMPLES} Gaussian {NLR_SIZE}x{NLR_SIZE} inputs"),
-    ProxySpec("zen", zen, "activation", "2", needs_data=False, log_scale=True,
+    ProxySpec("zen", zen, "activation", "2", needs_data=False, log_scale=True, tasks=ALL_TASKS,
               description="Zen-score, Gaussian inputs and weights"),
 )

@@ -18,7 +18,11 @@ import torch
 from torch import nn
 
 from nasproxy_bench.benchmark import Benchmark, Dataset, Direction, TaskKind
+from nasproxy_bench.errors import UnsupportedNetwork
 from nasproxy_bench.inputs import Batch
+from nasproxy_bench.tasks import TaskIO
+
+ALL_TASKS = frozenset(TaskKind)
 
 FAMILIES = ("structural", "gradient", "activation", "jacobian", "topology", "ensemble")
 
@@ -38,7 +42,8 @@ class ProxySpec:
         bn: BatchNorm handling: "train" (batch statistics), "off" (BN made identity), "none".
         dtype: floating type of the computation.
         n_batches: minibatches consumed (ZiCo needs two).
-        tasks: task kinds the proxy supports.
+        tasks: task kinds the proxy supports (a task kind outside it records ``unsupported``
+            without running); within them, a proxy reads the task through ``ctx.task``.
         log_scale: the stored score is the natural log of the quantity in the paper.
         description: one line for ``nasproxy-bench list``.
         derived_from: for ensembles, the proxies whose stored scores it combines; such a proxy
@@ -85,7 +90,14 @@ class ProxyContext:
 
     @property
     def batch(self) -> Batch:
+        if not self.batches:
+            raise UnsupportedNetwork(f"dataset {self.dataset.name} provides no input batches")
         return self.batches[0]
+
+    @property
+    def task(self) -> TaskIO:
+        """The dataset's task contract: loss, output reading, class labels (``nasproxy_bench.tasks``)."""
+        return self.dataset.task_io
 
     def fresh_model(self) -> nn.Module:
         """A deep copy of the initialised network, free for the proxy to modify."""

@@ -1,8 +1,9 @@
 """Gradient-based proxies (pruning-at-init saliencies and gradient statistics).
 
 Sums run over the weights of conv and linear layers, as in the reference implementations of
-"Zero-Cost Proxies for Lightweight NAS" (Abdelfattah et al., ICLR'21); the loss is the mean
-cross-entropy over the fixed batch, with BatchNorm using batch statistics.
+"Zero-Cost Proxies for Lightweight NAS" (Abdelfattah et al., ICLR'21); the loss is the task's
+loss over the fixed batch (``ctx.task.loss``: mean cross-entropy for classification), with
+BatchNorm using batch statistics.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from torch.func import functional_call, grad, vmap
 
 from nasproxy_bench.benchmark import Direction
 from nasproxy_bench.errors import UnsupportedNetwork
-from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
-from nasproxy_bench.proxies.passes import loss_gradients, weighted_layers
+from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
+from nasproxy_bench.proxies.passes import loss_gradients, task_loss, task_output, weighted_layers
 
 
 def _total(values: list[torch.Tensor]) -> float:
@@ -82,9 +83,9 @@ def _synflow(ctx: ProxyContext, keep_bn: bool) -> float:
     layers = weighted_layers(model)
     if not layers:
         raise UnsupportedNetwork("network has no conv or linear layers")
-    x = torch.ones((1, *ctx.dataset.input_shape), dtype=torch.float64, device=ctx.device)
+    x = ctx.task.constant_input(ctx.dataset.input_shape, torch.float64, ctx.device)
     weights = [m.weight for m in layers]
-    grads = torch.autograd.grad(model(x).sum(), weights, allow_unused=True)
+    grads = torch.autograd.grad(task_output(ctx, model(x)).sum(), weights, allow_unused=True)
     return _total([(w * g).sum() for w, g in zip(weights, grads, strict=True) if g is not None])
 
 
@@ -101,7 +102,7 @@ def synflow_bn(ctx: ProxyContext) -> float:
 def _per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
     """Per-sample gradients of conv/linear weights, flattened: (batch, n_weights).
 
-    ``objective`` 'loss' = cross-entropy of the sample; 'output' = sum of its outputs (NTK).
+    ``objective`` 'loss' = the task loss of the sample; 'output' = sum of its outputs (NTK).
     BatchNorm sees each sample alone (batch statistics of one example), as in a per-sample loop.
     """
     model = ctx.fresh_model()
@@ -120,8 +121,8 @@ def _per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
     def objective_fn(weights: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         out = functional_call(model, ({**params, **weights}, buffers), (x.unsqueeze(0),))
         if objective == "loss":
-            return nn.functional.cross_entropy(out, y.unsqueeze(0))
-        return out.sum()
+            return task_loss(ctx, out, y.unsqueeze(0))
+        return task_output(ctx, out).sum()
 
     weights = {n: params[n] for n in weight_names}
     per_sample = vmap(grad(objective_fn), in_dims=(None, 0, 0))(weights, ctx.batch.x, ctx.batch.y)
@@ -171,9 +172,7 @@ def _output_row_grads_batch_coupled(ctx: ProxyContext) -> torch.Tensor:
     weights = [p for n, p in model.named_parameters() if n.rsplit(".", 1)[-1] == "weight" and p.requires_grad]
     if not weights:
         raise UnsupportedNetwork("network has no weight parameters")
-    logits = model(ctx.batch.x)
-    if logits.dim() != 2:
-        raise UnsupportedNetwork(f"expected (batch, outputs) logits, got shape {tuple(logits.shape)}")
+    logits = task_output(ctx, model(ctx.batch.x))  # any shape (batch, ...): row i sums sample i's outputs
     n = len(logits)
     rows = []
     for start in range(0, n, NTK_CHUNK):
@@ -208,21 +207,21 @@ def ntk_cond_te(ctx: ProxyContext) -> float:
 
 
 PROXIES = (
-    ProxySpec("grad_norm", grad_norm, "gradient", "1", needs_labels=True, description="Σ_l ||∂L/∂W_l||₂"),
-    ProxySpec("snip", snip, "gradient", "1", needs_labels=True, description="Σ |W ⊙ ∂L/∂W|"),
-    ProxySpec("plain", plain, "gradient", "1", needs_labels=True, description="Σ W ⊙ ∂L/∂W"),
-    ProxySpec("l2_norm", l2_norm, "gradient", "1", needs_data=False, bn="none", description="Σ_l ||W_l||₂"),
-    ProxySpec("fisher", fisher, "gradient", "1", needs_labels=True, description="Σ ½E[(Σ z ⊙ ∂L/∂z)²] per channel"),
-    ProxySpec("grasp", grasp, "gradient", "1", needs_labels=True, description="−Σ θ ⊙ Hg"),
-    ProxySpec("synflow", synflow, "gradient", "1", needs_data=False, bn="off", dtype="float64",
+    ProxySpec("grad_norm", grad_norm, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="Σ_l ||∂L/∂W_l||₂"),
+    ProxySpec("snip", snip, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="Σ |W ⊙ ∂L/∂W|"),
+    ProxySpec("plain", plain, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="Σ W ⊙ ∂L/∂W"),
+    ProxySpec("l2_norm", l2_norm, "gradient", "1", tasks=ALL_TASKS, needs_data=False, bn="none", description="Σ_l ||W_l||₂"),
+    ProxySpec("fisher", fisher, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="Σ ½E[(Σ z ⊙ ∂L/∂z)²] per channel"),
+    ProxySpec("grasp", grasp, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="−Σ θ ⊙ Hg"),
+    ProxySpec("synflow", synflow, "gradient", "1", tasks=ALL_TASKS, needs_data=False, bn="off", dtype="float64",
               description="Σ |θ| ⊙ ∂R/∂θ, all-ones input, BN off, float64"),
-    ProxySpec("synflow_bn", synflow_bn, "gradient", "1", needs_data=False, bn="train", dtype="float64",
+    ProxySpec("synflow_bn", synflow_bn, "gradient", "1", tasks=ALL_TASKS, needs_data=False, bn="train", dtype="float64",
               description="synflow with BatchNorm kept"),
-    ProxySpec("gradsign", gradsign, "gradient", "1", needs_labels=True, description="Σ_k |Σ_i sign(per-sample ∂L/∂θ_k)|"),
-    ProxySpec("zico", zico, "gradient", "1", needs_labels=True, n_batches=2,
+    ProxySpec("gradsign", gradsign, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="Σ_k |Σ_i sign(per-sample ∂L/∂θ_k)|"),
+    ProxySpec("zico", zico, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, n_batches=2,
               description="Σ_l log Σ mean|g|/std(g) over 2 batches"),
-    ProxySpec("ntk_cond", ntk_cond, "gradient", "1", direction=Direction.LOWER,
+    ProxySpec("ntk_cond", ntk_cond, "gradient", "1", tasks=ALL_TASKS, direction=Direction.LOWER,
               description="condition number of the empirical NTK (per-sample BatchNorm)"),
-    ProxySpec("ntk_cond_te", ntk_cond_te, "gradient", "1", direction=Direction.LOWER, opt_in=True,
+    ProxySpec("ntk_cond_te", ntk_cond_te, "gradient", "1", tasks=ALL_TASKS, direction=Direction.LOWER, opt_in=True,
               description="NTK condition number with batch-coupled BatchNorm, as TE-NAS (one backward per sample)"),
 )

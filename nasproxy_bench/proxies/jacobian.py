@@ -7,7 +7,8 @@ import math
 import numpy as np
 import torch
 
-from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
+from nasproxy_bench.errors import UnsupportedNetwork
+from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
 from nasproxy_bench.proxies.passes import input_jacobian
 
 EPS = 1e-5
@@ -43,8 +44,11 @@ def epe_nas(ctx: ProxyContext) -> float:
     its samples' Jacobians (divided by its size when there are more than 100 classes); the
     score is the mean over class pairs of |s_c − s_c'|.
     """
+    classes = ctx.task.class_labels(ctx.batch.y)
+    if classes is None:
+        raise UnsupportedNetwork(f"epe_nas needs per-sample classes; {ctx.dataset.name} has none")
     jac = input_jacobian(ctx).cpu().double().numpy()
-    labels = ctx.batch.y.cpu().numpy()
+    labels = classes.cpu().numpy()
     many = ctx.dataset.num_outputs > 100
     per_class = []
     for c in np.unique(labels):
@@ -65,6 +69,6 @@ def epe_nas(ctx: ProxyContext) -> float:
 
 
 PROXIES = (
-    ProxySpec("jacob_cov", jacob_cov, "jacobian", "1", description="NASWOT-v1 Jacobian covariance score"),
-    ProxySpec("epe_nas", epe_nas, "jacobian", "1", needs_labels=True, description="per-class Jacobian correlation spread"),
+    ProxySpec("jacob_cov", jacob_cov, "jacobian", "1", tasks=ALL_TASKS, description="NASWOT-v1 Jacobian covariance score"),
+    ProxySpec("epe_nas", epe_nas, "jacobian", "1", needs_labels=True, tasks=ALL_TASKS, description="per-class Jacobian correlation spread"),
 )

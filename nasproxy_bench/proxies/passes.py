@@ -2,6 +2,12 @@
 
 Each pass runs on its own copy of the network (a forward pass in train mode updates
 BatchNorm running statistics, which would otherwise change the caller's model).
+
+Every pass reads the network through the dataset's task (``ctx.task``, see
+``nasproxy_bench.tasks``): ``ctx.task.output`` turns the raw output into the tensor that
+``ctx.task.loss`` scores, so the same proxy works on classification, dense prediction,
+regression and language modelling. Activation passes run the encoder only
+(``nasproxy_bench.networks.encode``).
 """
 
 from __future__ import annotations
@@ -10,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from nasproxy_bench.errors import UnsupportedNetwork
+from nasproxy_bench.networks import encode, encoder_module
 from nasproxy_bench.proxies.base import ProxyContext
 
 WEIGHTED = (nn.Conv2d, nn.Linear, nn.Conv1d)
@@ -24,15 +30,22 @@ def weighted_layers(model: nn.Module) -> list[nn.Module]:
     return [m for m in model.modules() if isinstance(m, WEIGHTED)]
 
 
-def classification_loss(ctx: ProxyContext, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    if logits.dim() != 2:
-        raise UnsupportedNetwork(f"expected (batch, classes) logits, got shape {tuple(logits.shape)}")
-    return F.cross_entropy(logits, labels)
+def task_loss(ctx: ProxyContext, raw_output: object, target: torch.Tensor) -> torch.Tensor:
+    """The task's loss of the network's raw output; a shape the task cannot score is unsupported."""
+    try:
+        return ctx.task.loss(ctx.task.output(raw_output), target)
+    except ValueError as exc:
+        raise UnsupportedNetwork(str(exc)) from None
+
+
+def task_output(ctx: ProxyContext, raw_output: object) -> torch.Tensor:
+    """The tensor the task reads from the network's raw output (logits, dense map, token logits)."""
+    return ctx.task.output(raw_output)
 
 
 @dataclass
 class LossGradients:
-    """One cross-entropy forward/backward on the fixed batch.
+    """One forward/backward of the task loss on the fixed batch (cross-entropy for classification).
 
     ``weights`` and ``grads`` are aligned lists over conv/linear layers; ``activation_terms``
     are per layer ``(sum over positions of z * dL/dz)`` of shape (batch, channels), the
@@ -60,13 +73,13 @@ def _loss_gradients(ctx: ProxyContext, batch_index: int, graph: bool) -> LossGra
     handles = [layer.register_forward_hook(keep_output) for layer in layers]
     batch = ctx.batches[batch_index]
     try:
-        logits = model(batch.x)
+        raw = model(batch.x)
     finally:
         for h in handles:
             h.remove()
     values = [o.detach().clone() for o in outputs]
     weights = [layer.weight for layer in layers]
-    loss = classification_loss(ctx, logits, batch.y)
+    loss = task_loss(ctx, raw, batch.y)
     grads = torch.autograd.grad(loss, weights + outputs, create_graph=graph, allow_unused=True)
     weight_grads = [g if g is not None else torch.zeros_like(w) for g, w in zip(grads[: len(weights)], weights, strict=True)]
     terms = []
@@ -79,36 +92,47 @@ def _loss_gradients(ctx: ProxyContext, batch_index: int, graph: bool) -> LossGra
 
 
 def loss_gradients(ctx: ProxyContext, batch_index: int = 0) -> LossGradients:
-    """Cross-entropy gradients on batch ``batch_index``; keeps the graph when GraSP will need it."""
+    """Task-loss gradients on batch ``batch_index``; keeps the graph when GraSP will need it."""
     graph = batch_index == 0 and "grasp" in ctx.requested
     return ctx.shared(f"loss_gradients:{batch_index}", lambda: _loss_gradients(ctx, batch_index, graph))
 
 
 def input_jacobian(ctx: ProxyContext) -> torch.Tensor:
-    """Per-sample gradient of the summed outputs w.r.t. the input, flattened: (batch, features)."""
+    """Per-sample gradient of the summed outputs w.r.t. the input, flattened: (batch, features).
+
+    Zero where the output does not depend on the input (Jacobian proxies then give NaN: lost coverage).
+    """
+
+    if not ctx.task.differentiable_input:
+        raise UnsupportedNetwork(f"{ctx.dataset.name} inputs are not differentiable (token ids)")
 
     def compute() -> torch.Tensor:
         model = ctx.fresh_model()
         x = ctx.batch.x.clone().requires_grad_(True)
-        out = model(x)
-        (grad,) = torch.autograd.grad(out.sum(), x)
+        out = task_output(ctx, model(x))
+        if not out.requires_grad:  # the output ignores the input (e.g. a cell of zeroize edges only)
+            return torch.zeros_like(x).reshape(len(x), -1)
+        (grad,) = torch.autograd.grad(out.sum(), x, allow_unused=True)
+        if grad is None:
+            return torch.zeros_like(x).reshape(len(x), -1)
         return grad.reshape(len(x), -1).detach()
 
     return ctx.shared("input_jacobian", compute)
 
 
 def _forward_with_relu_hook(model: nn.Module, x: torch.Tensor, keep: Callable[[torch.Tensor], None]) -> None:
-    """One no-grad forward pass calling ``keep(z)`` with the input z of every ReLU.
+    """One no-grad pass of the encoder calling ``keep(z)`` with the input z of every ReLU it runs.
 
-    Pre-hooks see z before an in-place ReLU overwrites it.
+    Pre-hooks see z before an in-place ReLU overwrites it. For a task network
+    (``EncoderDecoder``) only the encoder runs, so decoder ReLUs do not count.
     """
-    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    relus = [m for m in encoder_module(model).modules() if isinstance(m, nn.ReLU)]
     if not relus:
         raise UnsupportedNetwork("network has no ReLU activations")
     handles = [m.register_forward_pre_hook(lambda _m, inputs: keep(inputs[0])) for m in relus]
     try:
         with torch.no_grad():
-            model(x)
+            encode(model, x)
     finally:
         for h in handles:
             h.remove()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from nasproxy_bench.benchmark import TaskKind
 from nasproxy_bench.complexity import count_flops, count_params
-from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
-
-ALL_TASKS = frozenset(TaskKind)
+from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
 
 
 def params(ctx: ProxyContext) -> float:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from nasproxy_bench.benchmark import CellGraph
 from nasproxy_bench.errors import UnsupportedNetwork
-from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
+from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
 
 
 def _graph(ctx: ProxyContext) -> CellGraph:
@@ -59,8 +59,8 @@ def nn_degree(ctx: ProxyContext) -> float:
 
 
 PROXIES = (
-    ProxySpec("nn_mass", nn_mass, "topology", "1", needs_data=False, bn="none",
+    ProxySpec("nn_mass", nn_mass, "topology", "1", tasks=ALL_TASKS, needs_data=False, bn="none",
               description="NN-Mass of the cell graph (cell-based spaces only)"),
-    ProxySpec("nn_degree", nn_degree, "topology", "1", needs_data=False, bn="none",
+    ProxySpec("nn_degree", nn_degree, "topology", "1", tasks=ALL_TASKS, needs_data=False, bn="none",
               description="NN-Degree of the cell graph (cell-based spaces only)"),
 )

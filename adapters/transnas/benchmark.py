@@ -1,0 +1,156 @@
+"""TransNAS-Bench-101 (Duan et al., CVPR'21): micro (4,096 cells) and macro (3,256 skeletons), 7 tasks.
+
+Ground truth per task (``benchmarks/transnas/tnb101_{micro,macro}.csv``): the final-epoch
+validation metric as in NAS-Bench-Suite-Zero (top-1 %, −L2, pixel accuracy %, SSIM; higher is
+better) is the default; the best-epoch value is the second metric (segmentsemantic: best mIoU).
+Proxy inputs are a surrogate (``adapters/transnas/inputs.py``): Taskonomy images are not here.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import cache, cached_property
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch import nn
+
+from nasproxy_bench.adapters.transnas.arch import MacroArch, MicroArch
+from nasproxy_bench.adapters.transnas.decoders import (
+    IMAGE_SIZE,
+    JIGSAW_CLASSES,
+    JIGSAW_TILES,
+    OFFICIAL_CLASSES,
+    ROOM_LAYOUT_OUTPUTS,
+    SEGMENT_CLASSES,
+    TILE_SIZE,
+    task_network,
+)
+from nasproxy_bench.adapters.transnas.inputs import surrogate_batches
+from nasproxy_bench.adapters.transnas.network import TransNASEncoder
+from nasproxy_bench.benchmark import CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind, VerifyResult
+from nasproxy_bench.complexity import count_flops, count_params
+from nasproxy_bench.errors import DataError
+from nasproxy_bench.tasks import (
+    Classification,
+    ImageToImage,
+    PixelClassification,
+    Regression,
+    SoftLabelClassification,
+    TaskIO,
+)
+
+IMAGE = (3, IMAGE_SIZE, IMAGE_SIZE)
+
+
+def _metrics(final: str, best: str, what: str) -> tuple[Metric, Metric]:
+    return (
+        Metric(final, Direction.HIGHER, f"final-epoch validation {what}"),
+        Metric(best, Direction.HIGHER, f"best-epoch validation {what}"),
+    )
+
+
+def _datasets() -> dict[str, Dataset]:
+    src = surrogate_batches
+    top1 = _metrics("valid_top1", "best_valid_top1", "top-1 accuracy (%)")
+    ssim = _metrics("valid_ssim", "best_valid_ssim", "SSIM")
+    spec: list[tuple[str, tuple[int, ...], int, TaskKind, tuple[Metric, ...], TaskIO]] = [
+        ("class_scene", IMAGE, OFFICIAL_CLASSES["class_scene"], TaskKind.CLASSIFICATION, top1, SoftLabelClassification(src)),
+        ("class_object", IMAGE, OFFICIAL_CLASSES["class_object"], TaskKind.CLASSIFICATION, top1, SoftLabelClassification(src)),
+        ("jigsaw", (JIGSAW_TILES, 3, TILE_SIZE, TILE_SIZE), JIGSAW_CLASSES, TaskKind.CLASSIFICATION, top1, Classification(src)),
+        ("room_layout", IMAGE, ROOM_LAYOUT_OUTPUTS, TaskKind.REGRESSION,
+         _metrics("valid_neg_loss", "best_valid_neg_loss", "negative L2 loss"), Regression(src)),
+        ("segmentsemantic", IMAGE, SEGMENT_CLASSES, TaskKind.DENSE,
+         (Metric("valid_acc", Direction.HIGHER, "final-epoch validation pixel accuracy (%)"),
+          Metric("best_miou", Direction.HIGHER, "best-epoch validation mIoU (%)")), PixelClassification(src)),
+        ("normal", IMAGE, 3, TaskKind.DENSE, ssim, ImageToImage(src)),
+        ("autoencoder", IMAGE, 3, TaskKind.DENSE, ssim, ImageToImage(src)),
+    ]
+    return {name: Dataset(name, shape, out, kind, metrics, metrics[0].name, io) for name, shape, out, kind, metrics, io in spec}
+
+
+class TransNASBenchmark(TableBenchmark):
+    """Shared by the micro and macro spaces; subclasses set the arch class and table."""
+
+    datasets = _datasets()
+    arch_class: type[MicroArch] | type[MacroArch] = MicroArch
+    expected_rows = 0
+    import_hint = "it ships with the shared data (see ../shared/README.md)"
+
+    def validate_table(self, frame: pd.DataFrame, path: Path) -> None:
+        super().validate_table(frame, path)
+        needed = {f"{name}/{ds.default_metric}" for name, ds in self.datasets.items()}
+        missing = needed - set(frame.columns)
+        if missing:
+            raise DataError(f"{path}: missing columns {sorted(missing)}; replace it with the shared file")
+        if len(frame) != self.expected_rows:
+            raise DataError(f"{path}: {len(frame)} architectures, expected {self.expected_rows:,} (truncated?)")
+
+    def parse(self, text: str) -> MicroArch | MacroArch:
+        return self.arch_class.parse(text)
+
+    def canonical(self, arch: MicroArch | MacroArch) -> str:
+        return str(arch)
+
+    def enumerate(self) -> list[str]:
+        """Every architecture of the official space, from the space's rules (not from the table)."""
+        return [str(a) for a in self.arch_class.enumerate()]
+
+    def build(self, arch: str, dataset: str) -> nn.Module:
+        self.dataset(dataset)
+        return task_network(TransNASEncoder(self.parse(arch)), dataset)
+
+    def mutate(self, arch: str, rng: random.Random) -> str:
+        return str(self.parse(arch).mutate(rng))
+
+    @cached_property
+    def _cost_cache(self) -> dict[str, pd.DataFrame]:
+        return {}
+
+    def costs(self, dataset: str) -> pd.DataFrame:
+        """Our networks' params_M and flops_M (conv + linear MACs per example; computed on the meta device, cached)."""
+        self.dataset(dataset)
+        if dataset not in self._cost_cache:
+            rows = {a: network_costs(self.name, type(self), a, dataset) for a in self.archs()}
+            self._cost_cache[dataset] = pd.DataFrame.from_dict(rows, orient="index", columns=["params_M", "flops_M"])
+        return self._cost_cache[dataset]
+
+    def verify(self, *, stride: int = 1, flops: bool = False) -> VerifyResult:
+        from nasproxy_bench.adapters.transnas.verify import verify_transnas
+
+        return verify_transnas(self, stride=stride)
+
+
+@cache
+def network_costs(_name: str, cls: type[TransNASBenchmark], arch: str, dataset: str) -> tuple[float, float]:
+    bench = cls(Path("."))
+    with torch.device("meta"):
+        net = bench.build(arch, dataset)
+    return count_params(net) / 1e6, count_flops(net, bench.datasets[dataset].input_shape) / 1e6
+
+
+class TNB101MicroBenchmark(TransNASBenchmark):
+    name = "tnb101_micro"
+    description = "TransNAS-Bench-101 micro (cell) space: 4,096 cells x 7 Taskonomy tasks"
+    table_path = "benchmarks/transnas/tnb101_micro.csv"
+    arch_class = MicroArch
+    expected_rows = 4096
+
+    def cell_graph(self, arch: str) -> CellGraph:
+        from nasproxy_bench.adapters.transnas.arch import MICRO_EDGES, MICRO_OPS
+
+        ops = self.parse(arch).ops
+        widths = tuple(w for w in (128, 128, 256, 256, 512) for _ in range(2))
+        return CellGraph(4, {edge: MICRO_OPS[d] for edge, d in zip(MICRO_EDGES, ops, strict=True)}, frozenset({"zeroize"}), widths)
+
+
+class TNB101MacroBenchmark(TransNASBenchmark):
+    name = "tnb101_macro"
+    description = "TransNAS-Bench-101 macro space: 3,256 ResNet-like skeletons x 7 Taskonomy tasks"
+    table_path = "benchmarks/transnas/tnb101_macro.csv"
+    arch_class = MacroArch
+    expected_rows = 3256
+
+
+__all__ = ["TNB101MicroBenchmark", "TNB101MacroBenchmark", "TransNASBenchmark"]
