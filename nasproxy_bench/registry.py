@@ -27,6 +27,7 @@ BUILTIN_BENCHMARKS = {
     "nb201": "nasproxy_bench.adapters.nb201.benchmark:NB201Benchmark",
     "tnb101_micro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MicroBenchmark",
     "tnb101_macro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MacroBenchmark",
+    "nbnlp": "nasproxy_bench.adapters.nbnlp.benchmark:NBNLPBenchmark",
 }
 BUILTIN_PROXY_MODULES = (
     "nasproxy_bench.proxies.structural",
