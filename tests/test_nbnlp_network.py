@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from nasproxy_bench.adapters.nbnlp.arch import Recepie
@@ -69,3 +70,35 @@ def test_vocabulary_and_windows():
     vocab = build_vocabulary([["a b", "b c"], ["d"]])
     assert vocab == {"a": 0, "b": 1, "<eos>": 2, "c": 3, "d": 4}
     assert window_starts(1000, 3, 4, 71)[:2] == window_starts(1000, 3, 2, 71)
+
+
+def lm_context(model, tokens, targets):
+    from nasproxy_bench.benchmark import Dataset, Direction, Metric, TaskKind
+    from nasproxy_bench.inputs import Batch
+    from nasproxy_bench.proxies.base import ProxyContext
+    from tests.test_proxies import NoCells
+
+    ds = Dataset("toy_lm", (tokens.shape[1],), 11, TaskKind.SEQUENCE, (Metric("m", Direction.LOWER),), "m", LanguageModel())
+    return ProxyContext(NoCells("."), "a", ds, model, [Batch(tokens, targets, "toy", False, 0)], 0, torch.device("cpu"),
+                        frozenset({"grad_norm"}))
+
+
+def test_gradient_proxies_score_every_cell_weight_and_jacobians_do_not_apply():
+    from nasproxy_bench.registry import get_proxy
+    from nasproxy_bench.runner import evaluate
+    from nasproxy_bench.store import STATUS_OK, STATUS_UNSUPPORTED
+
+    torch.manual_seed(0)
+    model = RecurrentLM(ELMAN, 11, embedding=4, hidden=6, layers=2)
+    tokens, targets = torch.randint(0, 11, (3, 5)), torch.randint(0, 11, (3, 5))
+    ctx = lm_context(model, tokens, targets)
+    record = evaluate(get_proxy("grad_norm"), ctx)
+    assert record.status == STATUS_OK
+    model.zero_grad()
+    torch.nn.functional.cross_entropy(model(tokens).reshape(-1, 11), targets.reshape(-1)).backward()
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 5  # 2 per layer's linear node (x and h_prev_0) + the tied decoder
+    assert record.score == pytest.approx(sum(float(m.weight.grad.norm()) for m in linears), rel=1e-5)
+    assert evaluate(get_proxy("synflow"), ctx).status == STATUS_OK
+    jacobian = evaluate(get_proxy("jacob_cov"), ctx)
+    assert jacobian.status == STATUS_UNSUPPORTED and "not differentiable" in jacobian.message
