@@ -30,6 +30,7 @@ BUILTIN_BENCHMARKS = {
     "nats_sss": "nasproxy_bench.adapters.nats_sss.benchmark:NATSSizeBenchmark",
     "tnb101_micro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MicroBenchmark",
     "tnb101_macro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MacroBenchmark",
+    "nbnlp": "nasproxy_bench.adapters.nbnlp.benchmark:NBNLPBenchmark",
 }
 # Modules that define several benchmarks in a ``BENCHMARKS`` list (one class per space file).
 BUILTIN_BENCHMARK_MODULES = ("nasproxy_bench.adapters.nds.benchmark",)

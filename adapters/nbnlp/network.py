@@ -1,0 +1,174 @@
+"""The NAS-Bench-NLP language model built from a recepie (our code, the official model's shapes).
+
+Official setting (``main_one_model_train.py`` of fmsnew/nas-bench-nlp-release, recorded in
+every log): embedding 400, 3 recurrent layers of hidden width 600 except the last (400, so
+the decoder can share the embedding matrix: tied weights), vocabulary 10,000 on PTB
+(33,278 on WikiText-2), bptt 70, batch 20.
+
+- Every layer is the same cell, unrolled over time from zero hidden states; a layer's output
+  at step t is its ``h_new_0``.
+- A ``linear`` node holds one ``nn.Linear`` per input (the first with the bias), so its
+  parameter count equals the official ``MultiLinear`` and gradient proxies see every weight.
+- The decoder is an ``nn.Linear(400, vocab)`` whose weight *is* the embedding matrix.
+- Initialisation as the official code: cell parameters U(±1/√hidden), embedding (= decoder
+  weight) U(±0.1), decoder bias 0.
+- The official training's dropouts (locked, embedding, weight drop) are training noise, not
+  architecture: they are left out, so a proxy sees a deterministic network.
+
+``forward(tokens)`` takes (batch, time) ids and returns (batch, time, vocab) logits.
+``hidden_outputs(embedded)`` runs only the recurrent layers on a (time, batch, 400) tensor and
+returns their per-step outputs: the word classifier removed, as GenNAS's RNN regression needs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from nasproxy_bench.adapters.nbnlp.arch import Recepie
+
+EMBEDDING = 400
+HIDDEN = 600
+LAYERS = 3
+VOCAB = {"ptb": 10_000, "wikitext2": 33_278}
+BPTT = 70
+BATCH_SIZE = 20
+
+
+class LinearNode(nn.Module):
+    """Σ_i W_i · input_i + b: one ``nn.Linear`` per input, the bias on the first."""
+
+    def __init__(self, input_widths: list[int], width: int) -> None:
+        super().__init__()
+        self.parts = nn.ModuleList(nn.Linear(w, width, bias=(i == 0)) for i, w in enumerate(input_widths))
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        out = self.parts[0](inputs[0])
+        for part, x in zip(self.parts[1:], inputs[1:], strict=True):
+            out = out + part(x)
+        return out
+
+
+ACTIVATIONS = {"activation_tanh": nn.Tanh, "activation_sigm": nn.Sigmoid, "activation_leaky_relu": nn.LeakyReLU}
+
+
+class RecurrentCell(nn.Module):
+    """One time step of a recepie: (x_t, hidden states) → new hidden states."""
+
+    def __init__(self, recepie: Recepie, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.recepie = recepie
+        self.hidden_size = hidden_size
+        self.order = recepie.topological_order()
+        widths = recepie.linear_input_widths(input_size, hidden_size)
+        # ModuleDict keys are the original node names (the canonical order only fixes evaluation order)
+        self.linears = nn.ModuleDict({name: LinearNode(w, hidden_size) for name, w in widths.items()})
+        self.activations = nn.ModuleDict(
+            {name: ACTIVATIONS[node.op]() for name, node in recepie.nodes.items() if node.op in ACTIVATIONS}
+        )
+
+    @property
+    def hidden_tuple_size(self) -> int:
+        return self.recepie.hidden_tuple_size
+
+    def forward(self, x: torch.Tensor, hidden: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        values: dict[str, torch.Tensor] = {"x": x}
+        values.update({f"h_prev_{i}": h for i, h in enumerate(hidden)})
+        for name in self.order:
+            node = self.recepie.nodes[name]
+            args = [values[i] for i in node.inputs]
+            if node.op == "linear":
+                values[name] = self.linears[name](*args)
+            elif node.op in ACTIVATIONS:
+                values[name] = self.activations[name](args[0])
+            elif node.op == "elementwise_sum":
+                values[name] = args[0] + args[1]
+            elif node.op == "elementwise_prod":
+                values[name] = args[0] * args[1]
+            else:  # blend
+                values[name] = args[0] * args[1] + (1 - args[0]) * args[2]
+        return tuple(values[f"h_new_{i}"] for i in range(self.hidden_tuple_size))
+
+
+class RecurrentLayer(nn.Module):
+    """A cell unrolled over the time axis of a (time, batch, features) input from zero states."""
+
+    def __init__(self, recepie: Recepie, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.cell = RecurrentCell(recepie, input_size, hidden_size)
+        self.hidden_size = hidden_size
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        zeros = inputs.new_zeros(inputs.shape[1], self.hidden_size)
+        hidden = tuple(zeros for _ in range(self.cell.hidden_tuple_size))
+        outputs = []
+        for x in inputs.unbind(0):
+            hidden = self.cell(x, hidden)
+            outputs.append(hidden[0])
+        return torch.stack(outputs, dim=0)
+
+
+class RecurrentLM(nn.Module):
+    """Embedding → ``LAYERS`` recurrent layers of the recepie's cell → tied decoder."""
+
+    def __init__(self, recepie: Recepie, vocab_size: int, *, embedding: int = EMBEDDING, hidden: int = HIDDEN,
+                 layers: int = LAYERS) -> None:
+        super().__init__()
+        self.recepie = recepie
+        self.embedding = nn.Embedding(vocab_size, embedding)
+        widths = [hidden] * (layers - 1) + [embedding]  # tied weights: the last layer outputs the embedding width
+        inputs = [embedding, *widths[:-1]]
+        self.layers = nn.ModuleList(RecurrentLayer(recepie, i, w) for i, w in zip(inputs, widths, strict=True))
+        self.decoder = nn.Linear(embedding, vocab_size)
+        self.decoder.weight = self.embedding.weight
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for layer in self.layers:
+            bound = 1.0 / math.sqrt(layer.hidden_size)
+            for p in layer.parameters():
+                nn.init.uniform_(p, -bound, bound)
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+        nn.init.zeros_(self.decoder.bias)
+
+    def hidden_outputs(self, embedded: torch.Tensor) -> list[torch.Tensor]:
+        """Per-step outputs of every recurrent layer for a (time, batch, embedding) input.
+
+        No embedding lookup and no decoder: the "word classifier removed" network of GenNAS's RNN
+        regression (a random l x b x d input in, an l x b x d output from the last layer).
+        Returns one (time, batch, width) tensor per layer, the last of width ``embedding``.
+        """
+        outputs = []
+        h = embedded
+        for layer in self.layers:
+            h = layer(h)
+            outputs.append(h)
+        return outputs
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(batch, time) token ids → (batch, time, vocab) logits.
+
+        Ids given as floats (generic probes such as ``count_flops`` pass zeros) are rounded.
+        """
+        if tokens.is_floating_point():
+            tokens = tokens.round().long()
+        embedded = self.embedding(tokens).transpose(0, 1)  # (time, batch, embedding)
+        last = self.hidden_outputs(embedded)[-1]
+        return self.decoder(last.transpose(0, 1))
+
+
+def official_param_count(recepie: Recepie, vocab_size: int, *, embedding: int = EMBEDDING, hidden: int = HIDDEN,
+                         layers: int = LAYERS) -> int:
+    """Parameters by formula (no network built): embedding (shared with the decoder) + decoder bias + cells."""
+    widths = [hidden] * (layers - 1) + [embedding]
+    inputs = [embedding, *widths[:-1]]
+    total = vocab_size * embedding + vocab_size
+    for size_in, width in zip(inputs, widths, strict=True):
+        for input_widths in recepie.linear_input_widths(size_in, width).values():
+            total += width * sum(input_widths) + width
+    return total
+
+
+__all__ = ["RecurrentLM", "RecurrentCell", "LinearNode", "official_param_count", "VOCAB", "BPTT", "BATCH_SIZE"]
