@@ -25,6 +25,7 @@ from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 
 BUILTIN_BENCHMARKS = {
     "nb201": "nasproxy_bench.adapters.nb201.benchmark:NB201Benchmark",
+    "nb101": "nasproxy_bench.adapters.nb101.benchmark:NB101Benchmark",
 }
 BUILTIN_PROXY_MODULES = (
     "nasproxy_bench.proxies.structural",
