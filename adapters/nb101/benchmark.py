@@ -161,20 +161,23 @@ class NB101Benchmark(TableBenchmark):
         """Flip one edge or change one interior operation of the cell (padded to 7 vertices).
 
         The result is pruned, hashed and must be a different architecture present in the
-        table; up to ``MUTATION_TRIES`` draws are made.
+        table. Draws repeat up to ``MUTATION_TRIES`` times; after every ``MUTATION_TRIES // 4``
+        failed draws one more edit is allowed (a cell like input->output has no valid
+        one-edit neighbour: a new vertex needs two edges).
         """
         matrix, ops = padded(self.parse(arch), rng)
         known = self.table.index
-        for _ in range(MUTATION_TRIES):
+        for attempt in range(MUTATION_TRIES):
             new_matrix = [row[:] for row in matrix]
             new_ops = ops[:]
-            if rng.random() < 0.5:
-                src = rng.randrange(MAX_VERTICES - 1)
-                dst = rng.randrange(src + 1, MAX_VERTICES)
-                new_matrix[src][dst] ^= 1
-            else:
-                vertex = rng.randrange(1, MAX_VERTICES - 1)
-                new_ops[vertex] = rng.choice([op for op in OPS if op != ops[vertex]])
+            for _ in range(1 + attempt // (MUTATION_TRIES // 4)):
+                if rng.random() < 0.5:
+                    src = rng.randrange(MAX_VERTICES - 1)
+                    dst = rng.randrange(src + 1, MAX_VERTICES)
+                    new_matrix[src][dst] ^= 1
+                else:
+                    vertex = rng.randrange(1, MAX_VERTICES - 1)
+                    new_ops[vertex] = rng.choice([op for op in OPS if op != new_ops[vertex]])
             try:
                 child = NB101Spec.create(new_matrix, new_ops).hash()
             except ValueError:
