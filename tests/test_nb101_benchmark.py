@@ -115,3 +115,34 @@ def test_verify_real_sample_all_rows(shared):
     result = NB101Benchmark(shared).verify()
     assert result.checked == 30001
     assert result.mismatches == []
+
+
+def _naslib_key(spec: NB101Spec) -> str:
+    """NASLib's key: the cell padded to 7x7 (dangling vertices before the output), NASLib op codes."""
+    from nasproxy_bench.adapters.nb101.benchmark import padded
+    from nasproxy_bench.adapters.nb101.naslib import NASLIB_OPS
+
+    matrix, ops = padded(spec, random.Random(0))
+    return str(tuple(v for row in matrix for v in row) + tuple(NASLIB_OPS.index(op) for op in ops))
+
+
+def test_compare_reads_the_naslib_nb101_json(toy, tmp_path):
+    from nasproxy_bench.adapters.nb101.naslib import decode_key
+    from nasproxy_bench.compare import compare_with_reference
+    from nasproxy_bench.store import Record, ResultStore, RunKey
+
+    archs = toy.archs()[:20]
+    truth = toy.ground_truth("cifar10")
+    key = RunKey("nb101", "cifar10", "jacob_cov", "1", 0, 64, 0)
+    with ResultStore(tmp_path / "s.h5") as store:
+        for a in archs:
+            store.add(key, a, Record(float(truth[a]), 0.1), {})
+    entries = {_naslib_key(toy.parse(a)): {"jacov": float(truth[a]) ** 2, "val_accuracy": 1.0} for a in archs}
+    assert {decode_key(k).hash() for k in entries} == set(archs)
+    (tmp_path / "ref.json").write_text(json.dumps({"nasbench101": {"cifar10": entries}}))
+    table = compare_with_reference(tmp_path / "s.h5", tmp_path / "ref.json", toy.data_root)
+    row = table.iloc[0]
+    assert row["proxy"] == "jacob_cov" and row["n_common"] == 20
+    assert row["rank_agreement"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="7 op codes"):
+        decode_key("(0, 1)")
