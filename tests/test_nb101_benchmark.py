@@ -36,6 +36,7 @@ def test_table_is_normalized(toy):
     assert truth.between(80, 90).all()  # percent, not fraction
     assert (toy.ground_truth("cifar10", "valid_acc_ep4") * 4 - truth).abs().max() < 1e-9
     assert "ONE training run" in toy.ground_truth_source
+    assert "ONE training run" in toy.dataset("cifar10").metric().description  # printed in reports
     with pytest.raises(DataError, match="import the official TFRecord"):
         toy.ground_truth("cifar10", "test_acc")
 

@@ -118,6 +118,7 @@ def test_cli_import_then_benchmark_reads_it(only108, tmp_path, capsys):
 
     bench = NB101Benchmark(root)
     assert "imported official table" in bench.ground_truth_source
+    assert "mean over the training runs" in bench.dataset("cifar10").metric().description
     assert bench.ground_truth("cifar10", "test_acc").loc[OFFICIAL_ROWS[1][0]] == pytest.approx(81.0)
     assert main(["verify", "nb101", "--data-root", str(root)]) == 0
 
