@@ -119,7 +119,7 @@ def to_markdown(frame: pd.DataFrame, reference_path: Path) -> str:
         "# Agreement with a reference implementation", "",
         f"Reference: `{Path(reference_path).name}`. rank agreement = Spearman between our score and the "
         "reference score on the common architectures; SPR columns = each against the ground truth "
-        "(test accuracy) on that common set, with our proxy's declared direction applied to both.", "",
+        "(the benchmark's default ground truth) on that common set, with our proxy's declared direction applied to both.", "",
         "| dataset | proxy | seed | n | rank agreement | our SPR | reference SPR |", "|---|---|---|---|---|---|---|",
     ]
     for _, r in frame.iterrows():
