@@ -32,9 +32,45 @@ def _rank_agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float(stats.spearmanr(a[mask], b[mask]).statistic)
 
 
+# NASLib JSON reference files: top-level space name -> (our benchmark, key decoder returning a cell)
+NASLIB_SPACES = {"nasbench101": ("nb101", "nasproxy_bench.adapters.nb101.naslib:decode_key")}
+
+
+def load_naslib_json(path: Path) -> tuple[pd.DataFrame, str]:
+    """A NASLib ``{space: {dataset: {key: {proxy: score}}}}`` file as rows keyed by our canonical id.
+
+    Keys naming the same cell (pruned/isomorphic variants) are averaged.
+    """
+    import importlib
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not JSON ({exc})") from None
+    spaces = [s for s in data if s in NASLIB_SPACES] if isinstance(data, dict) else []
+    if len(spaces) != 1:
+        raise DataError(f"{path}: expected one top-level space of {sorted(NASLIB_SPACES)}")
+    benchmark, target = NASLIB_SPACES[spaces[0]]
+    module, _, attr = target.partition(":")
+    decode = getattr(importlib.import_module(module), attr)
+    rows = []
+    for dataset, entries in data[spaces[0]].items():
+        for key, scores in entries.items():
+            try:
+                arch = decode(key).hash()
+            except ValueError as exc:
+                raise DataError(f"{path}: bad architecture key ({exc})") from None
+            rows.append({"dataset": dataset, "arch_str": arch, **scores})
+    frame = pd.DataFrame(rows).groupby(["dataset", "arch_str"], as_index=False).mean(numeric_only=True)
+    return frame.rename(columns=REFERENCE_NAMES), benchmark
+
+
 def load_reference(path: Path) -> pd.DataFrame:
     if not Path(path).is_file():
         raise DataError(f"missing reference table {path}")
+    if Path(path).suffix == ".json":
+        return load_naslib_json(path)[0]
     frame = pd.read_csv(path)
     needed = {"dataset", "arch_str"}
     if not needed <= set(frame.columns):
@@ -42,10 +78,13 @@ def load_reference(path: Path) -> pd.DataFrame:
     return frame.rename(columns=REFERENCE_NAMES)
 
 
-def compare_with_reference(store_path: Path, reference_path: Path, data_root: Path, benchmark: str = "nb201") -> pd.DataFrame:
+def compare_with_reference(store_path: Path, reference_path: Path, data_root: Path, benchmark: str | None = None) -> pd.DataFrame:
+    """``benchmark`` defaults to the space a NASLib JSON names, else nb201."""
     if not Path(store_path).exists():
         raise NasproxyError(f"no result store at {store_path}; run 'nasproxy-bench run' first")
     reference = load_reference(reference_path)
+    if benchmark is None:
+        benchmark = load_naslib_json(reference_path)[1] if Path(reference_path).suffix == ".json" else "nb201"
     store = ResultStore(store_path)
     bench = open_benchmark(benchmark, Path(data_root))
     known = proxies()
@@ -80,7 +119,7 @@ def to_markdown(frame: pd.DataFrame, reference_path: Path) -> str:
         "# Agreement with a reference implementation", "",
         f"Reference: `{Path(reference_path).name}`. rank agreement = Spearman between our score and the "
         "reference score on the common architectures; SPR columns = each against the ground truth "
-        "(test accuracy) on that common set, with our proxy's declared direction applied to both.", "",
+        "(the benchmark's default ground truth) on that common set, with our proxy's declared direction applied to both.", "",
         "| dataset | proxy | seed | n | rank agreement | our SPR | reference SPR |", "|---|---|---|---|---|---|---|",
     ]
     for _, r in frame.iterrows():

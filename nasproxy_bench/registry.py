@@ -31,6 +31,7 @@ BUILTIN_BENCHMARKS = {
     "tnb101_micro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MicroBenchmark",
     "tnb101_macro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MacroBenchmark",
     "nbnlp": "nasproxy_bench.adapters.nbnlp.benchmark:NBNLPBenchmark",
+    "nb101": "nasproxy_bench.adapters.nb101.benchmark:NB101Benchmark",
 }
 # Modules that define several benchmarks in a ``BENCHMARKS`` list (one class per space file).
 BUILTIN_BENCHMARK_MODULES = ("nasproxy_bench.adapters.nds.benchmark",)

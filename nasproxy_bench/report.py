@@ -122,6 +122,7 @@ def summarize(
         row = {
             "benchmark": bench_name, "dataset": dataset, "ground_truth": gt_metric.name, "proxy": proxy,
             "version": version, "sample_seed": sample_seed, "batch_size": batch_size,
+            "ground_truth_description": gt_metric.description,
             "seeds": ",".join(str(g.key.seed) for g in sorted(groups, key=lambda g: g.key.seed)),
             "n": int(np.mean([c.n for c in per_seed])),
             "coverage": float(np.mean([c.coverage for c in per_seed])),
@@ -172,6 +173,8 @@ def to_markdown(summary: pd.DataFrame, gaps: dict[tuple[str, str], str] | None =
         first = part.iloc[0]
         lines += ["", f"## {bench} / {dataset} (ground truth: {first['ground_truth']}, "
                   f"true best in sample {first['true_best']:.2f})", ""]
+        if first.get("ground_truth_description"):
+            lines.append(f"Ground truth: {first['ground_truth_description']}.\n")
         if part["surrogate_inputs"].any():
             lines.append(f"**Surrogate inputs**: {first['input_source']}.\n")
         if "no_truth" in part and part["no_truth"].max() > 0:
