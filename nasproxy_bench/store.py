@@ -156,6 +156,35 @@ class ResultStore:
         group = self.groups.get(key.path)
         return group.records if group else {}
 
+    def find(self, key: RunKey, arch: str) -> tuple[Record, dict[str, Any]] | None:
+        """The stored record of ``arch`` under ``key``, or under a key differing only in its sample.
+
+        The sample seed names which set of architectures a run covers; a score depends on the
+        rest of the key only, so a record of another sample (a run's, a search's) is the same score.
+        Returns the record and its group's provenance.
+        """
+        own = self.groups.get(key.path)
+        if own is not None and arch in own.records:
+            return own.records[arch], own.provenance
+        for group in self.groups.values():
+            if arch in group.records and _same_but_sample(group.key, key):
+                return group.records[arch], group.provenance
+        return None
+
+    def adopt(self, key: RunKey, archs: list[str]) -> int:
+        """Copy into ``key``'s group the records of ``archs`` that another sample already holds."""
+        held = self.done(key)
+        copied = 0
+        for arch in archs:
+            if arch in held:
+                continue
+            found = self.find(key, arch)
+            if found is not None:
+                self.add(key, arch, *found)
+                held = self.done(key)
+                copied += 1
+        return copied
+
     # -- writing ---------------------------------------------------------------------------
     def open_for_writing(self) -> ResultStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -253,6 +282,11 @@ class ResultStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _same_but_sample(a: RunKey, b: RunKey) -> bool:
+    return (a.benchmark, a.dataset, a.proxy, a.proxy_version, a.batch_size, a.seed) == (
+        b.benchmark, b.dataset, b.proxy, b.proxy_version, b.batch_size, b.seed)
 
 
 def _attr(value: Any) -> Any:
