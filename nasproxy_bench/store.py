@@ -32,6 +32,7 @@ from nasproxy_bench.errors import DataError, StoreBusyError
 STATUS_OK = "ok"
 STATUS_UNSUPPORTED = "unsupported"
 STATUS_ERROR = "error"
+SEARCH_SAMPLE = -2  # sample seed of scores computed by searches (runs use >= 0, architecture lists -1)
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,8 @@ from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 from nasproxy_bench.registry import get_benchmark
 from nasproxy_bench.runner import build_model, evaluate, model_device, provenance, resolve_device, resolve_proxies
 from nasproxy_bench.search.evolution import SearchTrace, random_search, regularized_evolution
-from nasproxy_bench.store import STATUS_OK, Record, ResultStore, RunKey
+from nasproxy_bench.store import SEARCH_SAMPLE, STATUS_OK, Record, ResultStore, RunKey
 
-SEARCH_SAMPLE = -2  # store key of scores computed by searches (runs use >= 0, arch lists -1)
 ALGORITHMS = ("re", "random")
 OUTCOME_VERSION = 1
 
@@ -308,6 +307,10 @@ def run_searches(configs: list[SearchConfig]) -> Iterator[tuple[SearchOutcome, b
         raise NasproxyError("all searches of one call must use one store and one benchmark")
     first = configs[0]
     bench = get_benchmark(first.benchmark)(first.data_root, trust_pickles=first.trust_pickles)
+    for config in configs:  # every name and setting checked before the store is touched
+        bench.dataset(config.dataset)
+        resolve_fitness(config.fitness)
+        check_config(config, bench)
     with ResultStore(first.store) as store:
         recorded = {o.search_key(): o for o in read_outcomes(outcomes_path(store.path))}
         for config in configs:
