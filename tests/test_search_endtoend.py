@@ -172,3 +172,15 @@ def test_outcome_lines_are_json_and_torn_lines_are_skipped(fake_root, tmp_path, 
     with open(path, "a") as handle:
         handle.write('{"benchmark": "nb2')  # a kill mid-write
     assert len(read_outcomes(path)) == 1
+
+
+@pytest.mark.slow
+def test_real_nb201_search_with_params_as_fitness_finds_the_largest_cell(shared, tmp_path):
+    # params (computed from the built network) has a unique maximum on NB201: every edge conv3x3,
+    # 1.53 M parameters, 93.76 % CIFAR-10 test accuracy in the official table.
+    cfg = SearchConfig("nb201", "cifar10", "params", seed=1, population=20, tournament=5, cycles=100,
+                       data_root=shared, store=tmp_path / "s.h5")
+    [(outcome, _)] = list(run_searches([cfg]))
+    assert outcome.found_arch == "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    assert outcome.found_truth == pytest.approx(93.76, abs=0.005)
+    assert outcome.oracle_truth == pytest.approx(94.37, abs=0.005)
