@@ -3,6 +3,7 @@ import dataclasses
 from nasproxy_bench.search.endtoend import SearchOutcome
 from nasproxy_bench.search.published import TABLE3, paper_method, paper_value
 from nasproxy_bench.search.tables import search_summary, to_markdown
+from nasproxy_bench.store import ResultStore
 
 BASE = SearchOutcome(
     benchmark="nb201", dataset="cifar10", fitness="naswot", fitness_version="1", algorithm="re", seed=0, init_seed=0,
@@ -56,3 +57,14 @@ def test_paper_numbers_are_table3_of_gennas():
 def test_a_search_without_ground_truth_shows_a_dash():
     text = to_markdown(search_summary([outcome(found_truth=float("nan"))]))
     assert "| naswot | – | 1 |" in text
+
+
+def test_table3_for_store_reads_the_outcomes_beside_the_store(tmp_path):
+    import json
+
+    from nasproxy_bench.search.tables import table3_for_store
+
+    store = ResultStore(tmp_path / "scores.h5")
+    assert "No searches recorded" in table3_for_store(store)
+    (tmp_path / "scores.searches.jsonl").write_text(json.dumps(dataclasses.asdict(outcome(found_truth=93.5))) + "\n")
+    assert "| naswot | 93.50 ± 0.00 | 1 | 450 |" in table3_for_store(store)

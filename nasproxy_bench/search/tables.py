@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from nasproxy_bench.errors import NasproxyError
-from nasproxy_bench.search.endtoend import SearchOutcome, read_outcomes
+from nasproxy_bench.search.endtoend import SearchOutcome, outcomes_path, read_outcomes
 from nasproxy_bench.search.published import TABLE3, paper_method, paper_value
+from nasproxy_bench.store import ResultStore
 
 DEFAULT_SETTINGS = (50, 10, 400, 64)
 
@@ -85,7 +86,8 @@ def to_markdown(summary: pd.DataFrame) -> str:
         "# End-to-end search (GenNAS Table 3)", "",
         "Found architecture = best fitness among all evaluations of a search; its ground truth is the benchmark's "
         "test accuracy (%). Mean ± std (ddof 1) over search seeds; evaluations per search; wall time per search "
-        "(s, this machine, shared load). Paper = GenNAS Table 3 for the same fitness (* = re-run by the paper's "
+        "(s, this machine, shared load; with the default shared init seed later seeds reuse earlier scores, so see "
+        "'proxy s per search' below for the cost of a cold search). Paper = GenNAS Table 3 for the same fitness (* = re-run by the paper's "
         "authors with the same evolution; NB201 NASWOT quoted from its own paper). Non-finite fitness ranks worst.", "",
     ]
     header = ["fitness"]
@@ -138,3 +140,12 @@ def write_search_table(sources: Iterable[Path], out: Path) -> str:
     out.write_text(text, encoding="utf-8")
     summary.to_csv(out.with_suffix(".csv"), index=False)
     return text
+
+
+def table3_for_store(store: ResultStore) -> str:
+    """Table 3 from the searches recorded beside ``store`` (the ``gennas tables`` writer signature)."""
+    outcomes = read_outcomes(outcomes_path(store.path))
+    if not outcomes:
+        return (f"# End-to-end search (GenNAS Table 3)\n\nNo searches recorded beside {store.path}; run "
+                "'nasproxy-bench search --fitness PROXY --seeds 0-9' with this --store.\n")
+    return to_markdown(search_summary(outcomes))
