@@ -174,15 +174,14 @@ class ResultStore:
 
     def adopt(self, key: RunKey, archs: list[str]) -> int:
         """Copy into ``key``'s group the records of ``archs`` that another sample already holds."""
-        held = self.done(key)
+        siblings = [g for g in self.groups.values() if g.key.path != key.path and _same_but_sample(g.key, key)]
         copied = 0
         for arch in archs:
-            if arch in held:
+            if arch in self.done(key):
                 continue
-            found = self.find(key, arch)
-            if found is not None:
-                self.add(key, arch, *found)
-                held = self.done(key)
+            source = next((g for g in siblings if arch in g.records), None)
+            if source is not None:
+                self.add(key, arch, source.records[arch], source.provenance)
                 copied += 1
         return copied
 

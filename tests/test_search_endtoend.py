@@ -184,3 +184,22 @@ def test_real_nb201_search_with_params_as_fitness_finds_the_largest_cell(shared,
     assert outcome.found_arch == "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
     assert outcome.found_truth == pytest.approx(93.76, abs=0.005)
     assert outcome.oracle_truth == pytest.approx(94.37, abs=0.005)
+
+
+def test_store_lookups_ignore_only_the_sample_seed(tmp_path):
+    from nasproxy_bench.store import Record
+
+    run_key = RunKey("nb201", "cifar10", "naswot", "1", 0, 64, 0)
+    with ResultStore(tmp_path / "s.h5") as store:
+        store.add(run_key, "a", Record(1.5, 0.1), {"device": "cpu"})
+        search_key = RunKey("nb201", "cifar10", "naswot", "1", SEARCH_SAMPLE, 64, 0)
+        assert store.find(search_key, "a") == (Record(1.5, 0.1), {"device": "cpu"})
+        assert store.find(search_key, "b") is None
+        for other in (RunKey("nb201", "cifar10", "naswot", "1", SEARCH_SAMPLE, 32, 0),  # batch size
+                      RunKey("nb201", "cifar10", "naswot", "1", SEARCH_SAMPLE, 64, 1),  # init seed
+                      RunKey("nb201", "cifar10", "naswot", "2", SEARCH_SAMPLE, 64, 0),  # proxy version
+                      RunKey("nb201", "cifar100", "naswot", "1", SEARCH_SAMPLE, 64, 0)):
+            assert store.find(other, "a") is None
+        assert store.adopt(search_key, ["a", "b"]) == 1
+        assert store.done(search_key) == {"a": Record(1.5, 0.1)}
+        assert store.adopt(search_key, ["a"]) == 0
