@@ -121,6 +121,7 @@ class SearchOutcome:
     package_version: str
     finished_at: str
     version: int = OUTCOME_VERSION
+    cpu_s: float = math.nan  # CPU time of this process for the search (wall time inflates under shared load)
 
     def search_key(self) -> tuple:
         """What determines the search's result: a rerun with the same key finds the same arch."""
@@ -263,9 +264,9 @@ def run_search(config: SearchConfig, store: ResultStore, bench: Benchmark | None
     device = resolve_device(config.device)
     truth = bench.ground_truth(dataset.name)
     fitness = StoredFitness(bench, dataset, spec, config, store, device)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     trace = _search(config, bench, fitness)
-    wall_s = time.perf_counter() - start
+    wall_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
     found_arch, found_fitness = trace.best
     visited = set(fitness.counter.cache)
     prov = fitness.provenance
@@ -280,7 +281,7 @@ def run_search(config: SearchConfig, store: ResultStore, bench: Benchmark | None
         wall_s=wall_s, fitness_s=fitness.counter.fitness_s, device=str(prov.get("device", config.device)),
         input_source=str(prov.get("input_source", "")), surrogate_inputs=bool(prov.get("surrogate_inputs", False)),
         package_version=str(prov.get("package_version", "")),
-        finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), cpu_s=cpu_s,
     )
     store.checkpoint()
     path = outcomes_path(store.path)

@@ -68,6 +68,7 @@ def search_summary(outcomes: Iterable[SearchOutcome]) -> pd.DataFrame:
             "nonfinite": int(sum(o.nonfinite for o in group)),
             "wall_s_mean": wall_mean, "wall_s_std": wall_std,
             "fitness_s_mean": _stats([o.fitness_s for o in group])[0],
+            "cpu_s_mean": _stats([o.cpu_s for o in group])[0],
             "device": first.device, "surrogate_inputs": any(o.surrogate_inputs for o in group),
             "paper_method": method or "", "paper": paper_value(bench, dataset, method) if method else "",
             "paper_optimal": paper_value(bench, dataset, "Optimal"),
@@ -77,6 +78,10 @@ def search_summary(outcomes: Iterable[SearchOutcome]) -> pd.DataFrame:
 
 def _pm(mean: float, std: float, digits: int = 2) -> str:
     return "–" if not math.isfinite(mean) else f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def _num(value: float) -> str:
+    return f"{value:.0f}" if math.isfinite(value) else "–"
 
 
 def to_markdown(summary: pd.DataFrame) -> str:
@@ -112,13 +117,13 @@ def to_markdown(summary: pd.DataFrame) -> str:
     lines.append("| " + " | ".join(oracle) + " |")
     lines += ["", "## Details", "",
               "| benchmark/dataset | fitness | seeds | found | best seen | distinct archs | scores computed | reused | "
-              "non-finite | proxy s per search | device | surrogate inputs |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "non-finite | proxy s per search | CPU s per search | device | surrogate inputs |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in summary.itertuples():
         lines.append(
             f"| {row.benchmark}/{row.dataset} | {row.fitness} | {row.seeds} | {_pm(row.found_truth_mean, row.found_truth_std)} | "
             f"{row.best_seen_mean:.2f} | {row.distinct_archs:.0f} | {row.computed} | {row.reused} | {row.nonfinite} | "
-            f"{row.fitness_s_mean:.0f} | {row.device} | {'yes' if row.surrogate_inputs else 'no'} |")
+            f"{row.fitness_s_mean:.0f} | {_num(row.cpu_s_mean)} | {row.device} | {'yes' if row.surrogate_inputs else 'no'} |")
     lines += ["", "## Paper's Table 3 (all methods)", "", "| benchmark/dataset | " + " | ".join(["method", "test acc (%)"]) + " |",
               "|---|---|---|"]
     for (bench, dataset), methods in TABLE3.items():
