@@ -312,17 +312,17 @@ def cmd_verify(args: argparse.Namespace) -> None:
         raise NasproxyError(f"{len(result.mismatches)} mismatches, first: {result.mismatches[0]}")
 
 
+def cmd_search(args: argparse.Namespace) -> None:
+    from nasproxy_bench.search.command import cmd_search as search
+
+    search(args)
+
+
 COMMANDS = {
     "list": cmd_list, "run": cmd_run, "report": cmd_report, "compare": cmd_compare, "bench": cmd_bench,
     "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify, "merge": cmd_merge,
-    "search": lambda args: _search_command(args),
+    "search": cmd_search,
 }
-
-
-def _search_command(args: argparse.Namespace) -> None:
-    from nasproxy_bench.search.command import cmd_search
-
-    cmd_search(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
