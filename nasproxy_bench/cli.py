@@ -108,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--proxies", help="with --add: comma-separated cheap proxies")
     chk.add_argument("--n", type=_positive_int, default=50, help="with --add: sample size (default 50)")
     chk.add_argument("--batch-size", type=_positive_int, default=32, help="with --add: batch size (default 32)")
+    from nasproxy_bench.search.command import add_parser as add_search_parser
+
+    add_search_parser(sub, common)
     return parser
 
 
@@ -324,9 +327,16 @@ def cmd_verify(args: argparse.Namespace) -> None:
         raise NasproxyError(f"{len(result.mismatches)} mismatches, first: {result.mismatches[0]}")
 
 
+def cmd_search(args: argparse.Namespace) -> None:
+    from nasproxy_bench.search.command import cmd_search as search
+
+    search(args)
+
+
 COMMANDS = {
     "list": cmd_list, "run": cmd_run, "report": cmd_report, "compare": cmd_compare, "bench": cmd_bench,
     "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify, "merge": cmd_merge,
+    "search": cmd_search,
 }
 
 

@@ -189,6 +189,8 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
                 s.name: RunKey(benchmark.name, dataset.name, s.name, s.version, sample_seed, config.batch_size, seed)
                 for s in specs
             }
+            for key in keys.values():  # scores a search or another sample already computed
+                store.adopt(key, archs)
             todo = [a for a in archs if any(a not in store.done(keys[s.name]) for s in specs)]
             summary.skipped += len(archs) - len(todo)
             if not todo:

@@ -59,6 +59,7 @@ FORMAT_VERSION = 1
 RUN_DATASETS = frozenset({"arch", "score", "wall_s", "status", "message"})
 
 log = logging.getLogger(__name__)
+SEARCH_SAMPLE = -2  # sample seed of scores computed by searches (runs use >= 0, architecture lists -1)
 
 
 @dataclass(frozen=True)
@@ -390,6 +391,34 @@ class ResultStore:
     def record_count(self) -> int:
         return sum(len(g.records) for g in self.groups.values())
 
+    def find(self, key: RunKey, arch: str) -> tuple[Record, dict[str, Any]] | None:
+        """The stored record of ``arch`` under ``key``, or under a key differing only in its sample.
+
+        The sample seed names which set of architectures a run covers; a score depends on the
+        rest of the key only, so a record of another sample (a run's, a search's) is the same score.
+        Returns the record and its group's provenance.
+        """
+        own = self.groups.get(key.path)
+        if own is not None and arch in own.records:
+            return own.records[arch], own.provenance
+        for group in self.groups.values():
+            if arch in group.records and _same_but_sample(group.key, key):
+                return group.records[arch], group.provenance
+        return None
+
+    def adopt(self, key: RunKey, archs: list[str]) -> int:
+        """Copy into ``key``'s group the records of ``archs`` that another sample already holds."""
+        siblings = [g for g in self.groups.values() if g.key.path != key.path and _same_but_sample(g.key, key)]
+        copied = 0
+        for arch in archs:
+            if arch in self.done(key):
+                continue
+            source = next((g for g in siblings if arch in g.records), None)
+            if source is not None:
+                self.add(key, arch, source.records[arch], source.provenance)
+                copied += 1
+        return copied
+
     # -- writing ---------------------------------------------------------------------------
     def open_for_writing(self) -> ResultStore:
         try:
@@ -557,6 +586,11 @@ class ResultStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _same_but_sample(a: RunKey, b: RunKey) -> bool:
+    return (a.benchmark, a.dataset, a.proxy, a.proxy_version, a.batch_size, a.seed) == (
+        b.benchmark, b.dataset, b.proxy, b.proxy_version, b.batch_size, b.seed)
 
 
 def require_store(path: Path) -> None:

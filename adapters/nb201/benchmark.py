@@ -6,6 +6,7 @@ operation on the edge from every earlier node j as ``op~j``.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,21 @@ class NB201Benchmark(TableBenchmark):
 
     def canonical(self, arch: NB201Arch) -> str:
         return str(arch)
+
+    def random_arch(self, rng: random.Random) -> str:
+        """Each edge's operation drawn uniformly: uniform over all 15,625 cells, no table needed."""
+        return str(NB201Arch(tuple(rng.choice(OPS) for _ in EDGES)))
+
+    def mutate(self, arch: str, rng: random.Random) -> str:
+        """One edge, chosen uniformly, gets a different operation (uniform over the other four).
+
+        The standard NB201 mutation of regularized evolution (one edit of the cell); every cell of
+        the space is valid, so the child always is too, and it always differs from the parent.
+        """
+        ops = list(self.parse(arch).ops)
+        edge = rng.randrange(len(ops))
+        ops[edge] = rng.choice([op for op in OPS if op != ops[edge]])
+        return str(NB201Arch(tuple(ops)))
 
     def index_of(self, arch: str) -> int:
         return int(self.table.loc[arch, "index"])
