@@ -20,7 +20,7 @@ from torch import nn
 from nasproxy_bench.benchmark import Benchmark, Dataset, Direction, TaskKind
 from nasproxy_bench.inputs import Batch
 
-FAMILIES = ("structural", "gradient", "activation", "jacobian", "topology", "ensemble")
+FAMILIES = ("structural", "gradient", "activation", "jacobian", "topology", "ensemble", "gennas")
 
 
 @dataclass(frozen=True)
