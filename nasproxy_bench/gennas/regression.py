@@ -59,6 +59,12 @@ def param_groups(modules: list[nn.Module], weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
+def weighted_mse(preds: dict[int, torch.Tensor], targets: list[torch.Tensor | None], weights: tuple[float, ...]) -> torch.Tensor:
+    """sum_i w_i MSE(pred_i, F*_i) over the stages that have a prediction (mean over all elements)."""
+    terms = [weights[i] * F.mse_loss(pred, targets[i]) for i, pred in sorted(preds.items())]
+    return torch.stack(terms).sum()
+
+
 class Regressor:
     """A network plus its GenNAS heads, bound to one task, image batch and seed."""
 
@@ -93,11 +99,8 @@ class Regressor:
         if task.noise_type != "none" and task.noise_level > 0:
             x = x + noise(tuple(x.shape), task.noise_type, task.noise_level, self.gen).to(x.device)
         outs = self.net.stage_outputs(x)
-        total = torch.zeros((), device=x.device)
-        for i in task.used_stages:
-            pred = self.heads[i](_fit(outs[self.offset + i]))
-            total = total + weights[i] * F.mse_loss(pred, self.targets[i])
-        return total
+        preds = {i: self.heads[i](_fit(outs[self.offset + i])) for i in task.used_stages}
+        return weighted_mse(preds, self.targets, weights)
 
     def train(self) -> None:
         t = self.task.training
