@@ -95,13 +95,17 @@ def test_tables_from_a_fake_store(fake_root, tmp_path):
     rng = np.random.default_rng(0)
     noisy = pd.Series(-truth.to_numpy() + rng.normal(0, truth.std(), len(archs)), index=archs)  # loss: lower is better
     cell = table1_task("Dot100", "S3")
-    store = _store_with(tmp_path / "s.h5", {"gennas_combo": -truth, "gennas_single": noisy, task_proxy_name(cell): noisy})
+    searched = parse_task({"schema": "gennas-task", "version": 1, "name": "found", "provenance": {"labelled_archs": archs[:5]},
+                           "stages": [{"tensors": []}, {"tensors": []}, {"tensors": [[{"base": "zero", "channels": 8}]]}]})
+    store = _store_with(tmp_path / "s.h5", {"gennas_combo": -truth, "gennas_single": noisy, task_proxy_name(cell): noisy,
+                                            task_proxy_name(searched): -truth})
     truth_of = lambda b, d: open_benchmark(b, fake_root).ground_truth(d)  # noqa: E731
-    text2 = table2(store, truth_of)
+    text2 = table2(store, truth_of, [searched])
     row = next(line for line in text2.splitlines() if line.startswith("| nb201 | cifar10 |"))
     expected_single = spearmanr(-noisy.to_numpy(), truth.to_numpy()).statistic
     assert f"{expected_single:.2f} [" in row and "1.00 [" in row and "(n=40)" in row
     assert "| 0.77 |" in row and "| 0.87 |" in row  # paper targets beside ours
+    assert "found: 1.00" in row and "(n=35)" in row  # its 5 labelled architectures left out
     assert "| nb101 | cifar10 | not run | 0.81 |" in text2
     text1 = table1(store, truth_of, "nb201", "cifar10")
     s3 = next(line for line in text1.splitlines() if line.startswith("| S3 |"))
