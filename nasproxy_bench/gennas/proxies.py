@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+import torch
+
 from nasproxy_bench.benchmark import Direction
 from nasproxy_bench.errors import NasproxyError
 from nasproxy_bench.gennas.regression import BATCH, regression_score
@@ -20,7 +22,7 @@ PRESET_HASHES = {
 }
 
 
-def gennas_images(ctx: ProxyContext):
+def gennas_images(ctx: ProxyContext) -> torch.Tensor:
     """The first 16 images of the run's fixed batch.
 
     ``inputs.fixed_batches`` takes the first ``batch_size`` images of one seeded order, so
@@ -70,7 +72,7 @@ def preset_specs() -> list[ProxySpec]:
     return [task_spec(load_preset(name), name) for name in PRESETS]
 
 
-def __getattr__(name: str):  # PROXIES is built on first access, not at import
+def __getattr__(name: str) -> list[ProxySpec]:  # PROXIES is built on first access (the registry's), not at import
     if name == "PROXIES":
         return preset_specs()
     raise AttributeError(name)
