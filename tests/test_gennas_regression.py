@@ -102,3 +102,10 @@ def test_proxy_leaves_ctx_model_untouched():
 def test_non_staged_network_is_unsupported():
     with pytest.raises(UnsupportedNetwork):
         Regressor(nn.Conv2d(3, 3, 1), images(), load_preset("gennas_single"), seed=0)
+
+
+def test_eval_curve_ends_at_the_score():
+    task = short("gennas_combo", 4)
+    score = regression_score(small_net(channels=4), images(), task, seed=0)
+    curve = Regressor(small_net(channels=4), images(), task, seed=0).train(eval_every=2)
+    assert len(curve) == 2 and curve[-1] == score  # no input noise: checks do not change the run

@@ -102,15 +102,22 @@ class Regressor:
         preds = {i: self.heads[i](_fit(outs[self.offset + i])) for i in task.used_stages}
         return weighted_mse(preds, self.targets, weights)
 
-    def train(self) -> None:
+    def train(self, eval_every: int | None = None) -> list[float]:
+        """Run the task's iterations; with ``eval_every``, also return the eval loss every that many
+        iterations (the public code's ``eval_interval``; each check draws fresh input noise, so a
+        noisy task's later losses differ from a run without checks)."""
         t = self.task.training
         optimizer = torch.optim.SGD(param_groups([self.net, self.heads], t.weight_decay), lr=t.lr, momentum=t.momentum)
-        self.net.train()
-        self.heads.train()
-        for _ in range(t.iterations):
+        curve = []
+        for step in range(1, t.iterations + 1):
+            self.net.train()
+            self.heads.train()
             optimizer.zero_grad(set_to_none=True)
             self.loss(self.task.train_weights).backward()
             optimizer.step()
+            if eval_every and step % eval_every == 0:
+                curve.append(self.evaluate())
+        return curve
 
     def evaluate(self) -> float:
         self.net.eval()
