@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     merge = sub.add_parser("merge", parents=[common], help="copy the records of other stores into --store")
     merge.add_argument("sources", type=Path, nargs="+", help="result stores to read (left unchanged)")
 
+    from nasproxy_bench.gennas.cli import add_commands as add_gennas_commands
+
+    add_gennas_commands(sub, common)
     chk = sub.add_parser("check", parents=[common], help="fail if proxy correlations drift from a baseline")
     chk.add_argument("--baseline", type=Path, default=DEFAULT_REPORTS / "baseline.json")
     chk.add_argument("--update", action="store_true", help="rewrite the baseline entries from the current code")
@@ -333,10 +336,17 @@ def cmd_search(args: argparse.Namespace) -> None:
     search(args)
 
 
+def cmd_gennas(args: argparse.Namespace) -> None:
+    from nasproxy_bench.gennas.cli import cmd_gennas as run_gennas
+
+    run_gennas(args)
+
+
 COMMANDS = {
     "list": cmd_list, "run": cmd_run, "report": cmd_report, "compare": cmd_compare, "bench": cmd_bench,
     "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify, "merge": cmd_merge,
     "search": cmd_search,
+    "gennas": cmd_gennas,
 }
 
 

@@ -42,6 +42,7 @@ BUILTIN_PROXY_MODULES = (
     "nasproxy_bench.proxies.jacobian",
     "nasproxy_bench.proxies.topology",
     "nasproxy_bench.proxies.ensemble",
+    "nasproxy_bench.gennas.proxies",
 )
 
 _benchmarks: dict[str, type[Benchmark]] = {}
@@ -179,6 +180,10 @@ def get_benchmark(name: str) -> type[Benchmark]:
 
 
 def get_proxy(name: str) -> ProxySpec:
+    if name.startswith("gennas:"):  # any GenNAS task file (or shipped preset) by reference
+        from nasproxy_bench.gennas.proxies import spec_for
+
+        return spec_for(name)
     found = proxies()
     if name not in found:
         raise UnknownNameError("proxy", name, list(found))

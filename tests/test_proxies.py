@@ -270,7 +270,8 @@ def _nb201_context(fake_root, seed=0):
 def test_all_proxies_leave_the_model_untouched_and_are_deterministic(fake_root):
     ctx = _nb201_context(fake_root)
     before = {k: v.clone() for k, v in ctx.model.state_dict().items()}
-    specs = [s for s in proxies().values() if not s.derived_from]
+    # GenNAS trains 100 iterations per proxy (minutes here); tests/test_gennas_regression.py checks it the same way.
+    specs = [s for s in proxies().values() if not s.derived_from and s.family != "gennas"]
     first = {s.name: evaluate(s, ctx) for s in specs}
     assert all(r.status == STATUS_OK for r in first.values()), {n: r.message for n, r in first.items() if r.status != STATUS_OK}
     after = ctx.model.state_dict()

@@ -24,7 +24,7 @@ from nasproxy_bench.tasks import TaskIO
 
 ALL_TASKS = frozenset(TaskKind)
 
-FAMILIES = ("structural", "gradient", "activation", "jacobian", "topology", "ensemble")
+FAMILIES = ("structural", "gradient", "activation", "jacobian", "topology", "ensemble", "gennas")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,36 @@
+"""The GenNAS paper's numbers (Li et al., NeurIPS 2021; /work/shared/papers/gennas.md).
+
+Targets to compare our measurements with, never inputs to any computation.
+"""
+
+from __future__ import annotations
+
+# Table 1 (NB101, CIFAR-10, 500 archs): Spearman rho of each signal base at each stage alone.
+TABLE1_COLUMNS = ("Sin1D-L", "Sin1D-M", "Sin1D-H", "Sin2D-L", "Sin2D-M", "Sin2D-H",
+                  "Dot50", "Dot100", "GDot50", "GDot100", "Resize", "Zero")
+TABLE1 = {
+    "S1": (0.13, 0.43, 0.64, 0.14, 0.53, 0.63, 0.55, 0.62, 0.18, 0.16, 0.56, 0.17),
+    "S2": (0.03, 0.52, 0.79, 0.05, 0.73, 0.72, 0.64, 0.69, 0.03, 0.02, 0.73, 0.18),
+    "S3": (0.08, 0.77, 0.80, 0.23, 0.78, 0.72, 0.76, 0.81, 0.16, 0.17, 0.80, 0.22),
+}
+TABLE1_COMBO = 0.85  # Table 1, last line "GenNAS-combo"
+
+# Table 2: (benchmark, dataset) -> {column: rho}. Our benchmark/dataset names; the NDS rows
+# use the NDS adapter's space names, which arrive on another branch (rows without a store
+# entry are printed as "not run").
+TABLE2 = {
+    ("nb101", "cifar10"): {"single": 0.81, "combo": 0.85, "search-N": 0.87},  # Table 2, NASBench-101 CIFAR-10
+    ("nb201", "cifar10"): {"single": 0.77, "combo": 0.87, "search-N": 0.90},  # Table 2, NASBench-201 CIFAR-10
+    ("nb201", "cifar100"): {"single": 0.69, "combo": 0.82, "search-N": 0.84},  # Table 2, NASBench-201 CIFAR-100
+    ("nb201", "ImageNet16-120"): {"single": 0.70, "combo": 0.81, "search-N": 0.87},  # Table 2, NASBench-201 ImgNet16
+    ("nbnlp", "ptb"): {"single": 0.73, "combo": 0.74, "search-N": 0.81},  # Table 2, NASBench-NLP (as cited in issue #12)
+}
+
+# Table 3 (end-to-end search, test accuracy %): filled by the search branch's report.
+TABLE3 = {
+    ("nb201", "cifar10"): 94.18, ("nb201", "cifar100"): 72.56, ("nb201", "ImageNet16-120"): 45.59,
+    ("nb101", "cifar10"): 93.92,
+}
+
+# Sec. 4.3 / App.: repeated proxy-task search on NB101 with 20 labelled archs, 10 seeds.
+TASK_SEARCH = {"evolution": (0.86, 0.02), "random": (0.82, 0.01)}

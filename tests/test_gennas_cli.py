@@ -1,0 +1,45 @@
+"""The ``gennas`` command group and ``--proxies gennas:<file>`` on the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nasproxy_bench.cli import main
+from nasproxy_bench.gennas.task import load_task
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", "gennas:missing.json"], "cannot read gennas task file"),
+    (["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", "gennas:nothing"], "give a shipped task"),
+    (["gennas", "search-task", "--benchmark", "nb201", "--dataset", "cifar10", "--archs", "2"], "need --archs >= 3"),
+    (["gennas", "search-task", "--benchmark", "nb201", "--dataset", "mnist"], "unknown dataset of nb201 'mnist'"),
+])
+def test_bad_gennas_input_is_one_line(fake_root, tmp_path, capsys, args, message):
+    code = main([*args, "--data-root", str(fake_root), "--store", str(tmp_path / "s.h5")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and len(err.splitlines()) == 1
+
+
+def test_bad_task_file_names_the_field(fake_root, tmp_path, capsys):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"schema": "gennas-task", "version": 1, "stages": [{"tensors": []}] * 2}))
+    code = main(["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", f"gennas:{path}",
+                 "--data-root", str(fake_root), "--store", str(tmp_path / "s.h5")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: gennas task: t.json.stages:")
+
+
+def test_write_tasks_and_empty_tables(fake_root, tmp_path, capsys):
+    assert main(["gennas", "write-tasks", "--out", str(tmp_path / "tasks")]) == 0
+    files = sorted((tmp_path / "tasks").glob("*.json"))
+    assert len(files) == 2 + 36
+    hashes = {f.stem: load_task(f).hash for f in files}
+    assert len(set(hashes.values())) == 37  # the Table 1 cell Dot100 at S3 is GenNAS-single itself
+    assert hashes["table1_Dot100_S3"] == hashes["gennas_single"]
+    out = tmp_path / "tables.md"
+    assert main(["gennas", "tables", "--benchmark", "nb201", "--data-root", str(fake_root), "--store", str(tmp_path / "s.h5"),
+                 "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| nb201 | cifar10 | not run | 0.77 | not run | 0.87 |" in text

@@ -1,0 +1,111 @@
+"""GenNAS regression evaluation: heads, stage weighting, determinism, no side effects."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from nasproxy_bench.adapters.nb201.network import NB201Network
+from nasproxy_bench.benchmark import Dataset, Metric, TaskKind
+from nasproxy_bench.errors import UnsupportedNetwork
+from nasproxy_bench.gennas.proxies import score_task
+from nasproxy_bench.gennas.regression import Regressor, input_scale, param_groups, regression_score, weighted_mse
+from nasproxy_bench.gennas.task import load_preset, parse_task, task_to_doc
+from nasproxy_bench.inputs import Batch
+from nasproxy_bench.proxies.base import ProxyContext
+
+CONV = ("nor_conv_3x3",) * 6
+
+
+def small_net(seed: int = 0, channels: int = 16, cells: int = 1) -> NB201Network:
+    torch.manual_seed(seed)
+    return NB201Network(CONV, 10, channels=channels, cells_per_stage=cells)
+
+
+def short(name: str, iterations: int = 3):
+    doc = task_to_doc(load_preset(name))
+    doc["training"]["iterations"] = iterations
+    return parse_task(doc)
+
+
+def images(n: int = 16, size: int = 32) -> torch.Tensor:
+    return torch.randn(n, 3, size, size, generator=torch.Generator().manual_seed(0))
+
+
+def test_heads_for_nb201_stages():
+    reg = Regressor(small_net(), images(), load_preset("gennas_combo"), seed=0)
+    shapes = [(h[0].num_features, h[1].in_channels, h[1].out_channels, h[1].kernel_size) for h in reg.heads]
+    assert shapes == [(16, 16, 64, (1, 1)), (32, 32, 64, (1, 1)), (64, 64, 64, (1, 1))]
+    outs = reg.net.stage_outputs(reg.images)
+    assert [tuple(o.shape[-2:]) for o in outs] == [(32, 32), (16, 16), (8, 8)]
+    preds = [reg.heads[i](nn.functional.interpolate(o, size=(8, 8))) for i, o in enumerate(outs)]
+    assert all(tuple(p.shape) == (16, 64, 8, 8) for p in preds)
+    single = Regressor(small_net(), images(), load_preset("gennas_single"), seed=0)
+    assert isinstance(single.heads[0], nn.Identity) and isinstance(single.heads[1], nn.Identity)
+
+
+def test_stage_weighting_hand_computed():
+    targets = [torch.zeros(2, 4, 8, 8)] * 3
+    preds = {0: torch.full((2, 4, 8, 8), 2.0), 1: torch.ones(2, 4, 8, 8), 2: torch.full((2, 4, 8, 8), 3.0)}
+    # MSEs 4, 1, 9 weighted 1/4, 1/2, 1: 1 + 0.5 + 9
+    assert float(weighted_mse(preds, targets, (0.25, 0.5, 1.0))) == pytest.approx(10.5)
+    assert float(weighted_mse({2: preds[2]}, targets, (0.25, 0.5, 1.0))) == pytest.approx(9.0)
+
+
+def test_input_scale_for_small_inputs():
+    assert input_scale([32, 16, 8]) == 1
+    assert input_scale([16, 8, 4]) == 2  # ImageNet16-120: 16x16 inputs, upsampled like the public code
+    reg = Regressor(small_net(), images(4, 16), short("gennas_single", 1), seed=0)
+    assert tuple(reg.images.shape[-2:]) == (32, 32)
+
+
+def test_weight_decay_only_on_weight_matrices():
+    decay, no_decay = param_groups([nn.Sequential(nn.BatchNorm2d(3), nn.Conv2d(3, 4, 1))], 4e-5)
+    assert [tuple(p.shape) for p in decay["params"]] == [(4, 3, 1, 1)] and decay["weight_decay"] == 4e-5
+    assert len(no_decay["params"]) == 3 and no_decay["weight_decay"] == 0.0
+
+
+def test_deterministic_per_seed_and_seed_sensitive():
+    task = short("gennas_combo", 2)
+    a = regression_score(small_net(channels=4), images(), task, seed=0)
+    b = regression_score(small_net(channels=4), images(), task, seed=0)
+    c = regression_score(small_net(channels=4), images(), task, seed=1)
+    assert a == b
+    assert a != c
+
+
+def test_training_lowers_the_loss():
+    task0, task = short("gennas_single", 0), short("gennas_single", 10)
+    untrained = regression_score(small_net(channels=4), images(), task0, seed=0)
+    trained = regression_score(small_net(channels=4), images(), task, seed=0)
+    assert trained < untrained
+
+
+def test_proxy_leaves_ctx_model_untouched():
+    model = small_net()
+    before = copy.deepcopy(model.state_dict())
+    dataset = Dataset("cifar10", (3, 32, 32), 10, TaskKind.CLASSIFICATION, (Metric("acc", "higher"),), "acc")
+    batch = Batch(images(20), torch.zeros(20, dtype=torch.long), "test", False, 0)
+    ctx = ProxyContext(None, "arch", dataset, model, [batch], 0, torch.device("cpu"))
+    value = score_task(short("gennas_combo", 1), ctx)
+    assert value > 0
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    small = ProxyContext(None, "arch", dataset, model, [Batch(images(8), torch.zeros(8), "t", False, 0)], 0, torch.device("cpu"))
+    with pytest.raises(ValueError, match="batch-size >= 16"):
+        score_task(short("gennas_combo", 1), small)
+
+
+def test_non_staged_network_is_unsupported():
+    with pytest.raises(UnsupportedNetwork):
+        Regressor(nn.Conv2d(3, 3, 1), images(), load_preset("gennas_single"), seed=0)
+
+
+def test_eval_curve_ends_at_the_score():
+    task = short("gennas_combo", 4)
+    score = regression_score(small_net(channels=4), images(), task, seed=0)
+    curve = Regressor(small_net(channels=4), images(), task, seed=0).train(eval_every=2)
+    assert len(curve) == 2 and curve[-1] == score  # no input noise: checks do not change the run
