@@ -30,20 +30,12 @@ def _layer_flops(module: nn.Module, output: torch.Tensor) -> int:
     return flops
 
 
-@torch.no_grad()
-def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
-    """Multiply-accumulates of conv and linear layers for one example of ``input_shape``."""
-    total = 0
+def probe_forward(model: nn.Module, input_shape: tuple[int, ...], hook, modules: list[nn.Module]) -> None:
+    """One eval-mode forward pass of a single zero example with ``hook`` on ``modules``.
 
-    def hook(module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-        nonlocal total
-        total += _layer_flops(module, output)
-
-    handles = [
-        m.register_forward_hook(hook)
-        for m in model.modules()
-        if isinstance(m, (nn.Conv2d, nn.Linear))
-    ]
+    The model's train/eval mode is restored and every hook removed, whatever happens.
+    """
+    handles = [m.register_forward_hook(hook) for m in modules]
     was_training = model.training
     try:
         model.eval()
@@ -54,4 +46,16 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
         for h in handles:
             h.remove()
         model.train(was_training)
+
+
+@torch.no_grad()
+def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """Multiply-accumulates of conv and linear layers for one example of ``input_shape``."""
+    total = 0
+
+    def hook(module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        total += _layer_flops(module, output)
+
+    probe_forward(model, input_shape, hook, [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))])
     return total

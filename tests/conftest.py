@@ -17,6 +17,24 @@ from nasproxy_bench.adapters.nb201.network import OPS
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _registries_restored():
+    """Proxies and benchmarks a test registers (plugins, fakes) do not leak into later tests.
+
+    Without this, a plugin proxy that raises KeyboardInterrupt on purpose stays registered and
+    interrupts the next test that runs every registered proxy.
+    """
+    from nasproxy_bench import registry
+
+    registry.proxies()  # load the built-ins first, so they are part of the snapshot
+    proxies, benchmarks = dict(registry._proxies), dict(registry._benchmarks)
+    yield
+    registry._proxies.clear()
+    registry._proxies.update(proxies)
+    registry._benchmarks.clear()
+    registry._benchmarks.update(benchmarks)
+
+
 def shared_root() -> Path | None:
     """The real data folder (``$NASPROXY_DATA`` or ``../shared``), if present."""
     for candidate in (os.environ.get("NASPROXY_DATA"), REPO.parent / "shared"):

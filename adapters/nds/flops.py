@@ -21,6 +21,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nasproxy_bench.complexity import probe_forward
+
 CELL = "cell"
 ANYNET = "anynet"
 
@@ -64,15 +66,5 @@ def nds_flops(model: nn.Module, input_shape: tuple[int, ...], convention: str) -
         elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)) and cell:
             total += _pool_flops(module, inputs, output)
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()]
-    was_training = model.training
-    try:
-        model.eval()
-        param = next(model.parameters(), None)
-        device = param.device if param is not None else torch.device("cpu")
-        model(torch.zeros((1, *input_shape), device=device))
-    finally:
-        for handle in handles:
-            handle.remove()
-        model.train(was_training)
+    probe_forward(model, input_shape, hook, list(model.modules()))
     return total

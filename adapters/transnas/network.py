@@ -12,17 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nasproxy_bench.adapters.nb201.network import ReLUConvBN
 from nasproxy_bench.adapters.transnas.arch import BASE_CHANNELS, MICRO_SKELETON, MacroArch, MicroArch
 from nasproxy_bench.networks import StagedNetwork
-
-
-class ReLUConvBN(nn.Sequential):
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int) -> None:
-        super().__init__(
-            nn.ReLU(inplace=False),
-            nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False),
-            nn.BatchNorm2d(c_out),
-        )
 
 
 class Zeroize(nn.Module):
