@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nasproxy_bench.errors import DataError
+
 DATA_ENV = "NASPROXY_DATA"
 DEFAULT_DATA_ROOT = Path("data")
 DEFAULT_STORE = Path("results/scores.h5")
@@ -13,11 +15,16 @@ DEFAULT_REPORTS = Path("reports")
 
 
 def resolve_data_root(cli_value: str | Path | None = None) -> Path:
-    """``--data-root`` if given, else ``$NASPROXY_DATA``, else ``./data``."""
-    if cli_value:
-        return Path(cli_value)
+    """``--data-root`` if given, else ``$NASPROXY_DATA``, else ``./data``; a file there is refused.
+
+    A missing folder is allowed (``import`` creates it; readers say what is missing).
+    """
     env = os.environ.get(DATA_ENV)
-    return Path(env) if env else DEFAULT_DATA_ROOT
+    root = Path(cli_value) if cli_value else Path(env) if env else DEFAULT_DATA_ROOT
+    if root.exists() and not root.is_dir():
+        raise DataError(f"data root {root} is a file, not a folder; pass --data-root or set {DATA_ENV} to the folder "
+                        "holding benchmarks/ and inputs/ (see data/README.md)")
+    return root
 
 
 @dataclass
