@@ -99,3 +99,16 @@ def test_a_worker_that_always_dies_gives_error_records_and_the_run_finishes(fake
     for (_, arch), (score, status, message) in stored.items():
         assert status == STATUS_ERROR and math.isnan(score), arch
         assert message.startswith("worker process exited with code 9 on all 3 attempts at a chunk of"), message
+
+
+@pytest.mark.slow
+def test_a_setup_error_in_a_worker_is_the_same_one_line_error_as_sequentially(fake_root, tmp_path, capsys):
+    root = tmp_path / "no_inputs"
+    (root / "benchmarks/nb201").mkdir(parents=True)
+    (root / "benchmarks/nb201/nb201.csv").symlink_to(fake_root / "benchmarks/nb201/nb201.csv")
+    messages = []
+    for workers in (1, 2):
+        assert run(root, tmp_path / f"w{workers}/s.h5", "naswot", workers) == 2
+        messages.append(capsys.readouterr().err.strip())
+    assert messages[0].startswith("error: ") and "\n" not in messages[0]
+    assert messages[1] == messages[0]

@@ -5,6 +5,8 @@ and import the run's ``--plugin`` modules before their first chunk. The driver t
 chunk each worker holds, so a worker that dies (``os._exit`` in a plugin, the OOM killer,
 ``kill -9``) costs exactly that chunk: it is retried in a fresh worker up to ``retries`` times,
 then every architecture of it gets ``error`` records naming the reason, and the run goes on.
+A script that calls ``runner.run`` with workers needs the usual ``if __name__ == "__main__":``
+guard (``spawn`` re-imports the main module in each worker); the CLI has it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from nasproxy_bench.errors import NasproxyError
 from nasproxy_bench.execution.chunk import Chunk, ChunkResult, ChunkRunner, ScoredRecord
 from nasproxy_bench.store import STATUS_ERROR, Record
 
@@ -46,7 +49,7 @@ def _worker_main(conn: Connection, plugins: tuple[str, ...]) -> None:
                 conn.send(("raised", _transportable(exc)))
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the driver reports it
         return
-    except EOFError:  # the driver is gone
+    except (EOFError, OSError):  # the driver is gone (closed or broken pipe)
         return
     except Exception as exc:  # a plugin that fails to import
         conn.send(("raised", _transportable(exc)))
@@ -56,7 +59,9 @@ def _transportable(exc: Exception) -> Exception:
     try:
         pickle.loads(pickle.dumps(exc))
         return exc
-    except Exception:  # an exception type that does not survive pickling
+    except Exception:  # an exception type that does not survive pickling (e.g. UnknownNameError's signature)
+        if isinstance(exc, NasproxyError):
+            return NasproxyError(str(exc))
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         return RuntimeError(f"{type(exc).__name__}: {first}")
 
