@@ -12,9 +12,10 @@ from nasproxy_bench.store import STATUS_ERROR, STATUS_OK, ResultStore
 
 PROXIES = "params,synflow,naswot"
 
-# A plugin proxy that kills its worker process: once (marker file absent), or every time.
+# Plugin proxies that end their worker process: SIGKILL once (marker file absent), or exit every time.
 DYING_PLUGIN = '''
 import os
+import signal
 from pathlib import Path
 from nasproxy_bench.registry import proxy
 
@@ -23,7 +24,7 @@ def dies_once(ctx):
     marker = Path(os.environ["DIES_ONCE_MARKER"])
     if not marker.exists():
         marker.write_text("died")
-        os._exit(7)
+        os.kill(os.getpid(), signal.SIGKILL)
     return float(sum(p.numel() for p in ctx.model.parameters()))
 
 @proxy("always_dies", family="structural", version="1", needs_data=False)
@@ -112,3 +113,11 @@ def test_a_setup_error_in_a_worker_is_the_same_one_line_error_as_sequentially(fa
         messages.append(capsys.readouterr().err.strip())
     assert messages[0].startswith("error: ") and "\n" not in messages[0]
     assert messages[1] == messages[0]
+
+
+def test_death_reasons_name_the_signal_or_exit_code():
+    from nasproxy_bench.execution.pool import death_reason
+
+    assert death_reason(-9) == "worker process killed by SIGKILL"
+    assert death_reason(-15) == "worker process killed by SIGTERM"
+    assert death_reason(3) == "worker process exited with code 3"
