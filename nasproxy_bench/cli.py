@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true")
     run.add_argument("--checkpoint-every", type=float, default=60.0,
                      help="seconds between store checkpoints (default 60; inf: only at the end, the journal keeps every record)")
+    run.add_argument("--workers", type=_positive_int, default=1,
+                     help="local worker processes (default 1: everything in this process); only this process writes the store")
 
     report = sub.add_parser("report", parents=[common], help="write correlation tables from the store")
     report.add_argument("--reports", type=Path, default=DEFAULT_REPORTS)
@@ -234,6 +236,7 @@ def _run_configs(args: argparse.Namespace, data_root: Path) -> list[RunConfig]:
         proxies=proxies, n=None if args.full else args.n, sample_seed=args.seed, seeds=args.seeds,
         batch_size=args.batch_size, device=args.device, data_root=data_root, store=args.store,
         trust_pickles=args.trust_pickles, checkpoint_s=args.checkpoint_every,
+        workers=args.workers, plugins=list(args.plugin),
     )
     if args.arch_list is not None and args.all:
         raise NasproxyError("--arch-list works with one --benchmark/--dataset, not with --all")

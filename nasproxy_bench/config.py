@@ -47,6 +47,8 @@ class RunConfig:
         store: HDF5 result store; runs resume from it.
         trust_pickles: allow unrestricted unpickling of benchmark files (unsafe).
         checkpoint_s: seconds between atomic rewrites of the store (the journal covers the gap).
+        workers: local worker processes scoring chunks of architectures (1: all in this process).
+        plugins: ``--plugin`` modules, imported again in each worker process.
     """
 
     benchmark: str
@@ -62,3 +64,5 @@ class RunConfig:
     store: Path = DEFAULT_STORE
     trust_pickles: bool = False
     checkpoint_s: float = 60.0
+    workers: int = 1
+    plugins: list[str] = field(default_factory=list)

@@ -17,8 +17,10 @@ from nasproxy_bench import __version__
 from nasproxy_bench.benchmark import Benchmark, Dataset
 from nasproxy_bench.config import RunConfig
 from nasproxy_bench.errors import NasproxyError, UnsupportedNetwork
+from nasproxy_bench.execution import Chunk, ChunkRunner, LocalPoolExecutor, SequentialExecutor
+from nasproxy_bench.execution.chunk import chunked
 from nasproxy_bench.inputs import Batch
-from nasproxy_bench.memory import release_freed_memory, rss_mib
+from nasproxy_bench.memory import rss_mib
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 from nasproxy_bench.registry import get_benchmark, get_proxy
 from nasproxy_bench.store import STATUS_ERROR, STATUS_OK, STATUS_UNSUPPORTED, Record, ResultStore, RunKey
@@ -170,18 +172,26 @@ def check_run_size(config: RunConfig, benchmark: Benchmark) -> None:
         )
 
 
+def make_executor(config: RunConfig, benchmark: Benchmark) -> SequentialExecutor | LocalPoolExecutor:
+    """In-process for ``workers == 1`` (reusing the loaded benchmark), else a local process pool."""
+    if config.workers < 1:
+        raise NasproxyError(f"--workers {config.workers}: give at least 1")
+    if config.workers == 1:
+        return SequentialExecutor(ChunkRunner(benchmark))
+    return LocalPoolExecutor(config.workers, plugins=config.plugins)
+
+
 def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
     benchmark = get_benchmark(config.benchmark)(config.data_root, trust_pickles=config.trust_pickles)
     dataset = benchmark.dataset(config.dataset)
     specs = resolve_proxies(config.proxies)
-    device = resolve_device(config.device)
+    resolve_device(config.device)
     check_run_size(config, benchmark)
     if config.arch_list is not None:
         archs, sample_seed = canonical_list(benchmark, config.arch_list)[: config.n], LIST_SAMPLE
     else:
         archs, sample_seed = benchmark.sample(config.n, config.sample_seed), config.sample_seed
-    requested = frozenset(s.name for s in specs)
-    build_device = model_device(specs, device)
+    executor = make_executor(config, benchmark)
     summary = RunSummary()
     with ResultStore(config.store) as store:
         for seed in config.seeds:
@@ -191,29 +201,37 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
             }
             for key in keys.values():  # scores a search or another sample already computed
                 store.adopt(key, archs)
-            todo = [a for a in archs if any(a not in store.done(keys[s.name]) for s in specs)]
+            todo = [(a, tuple(s.name for s in specs if a not in store.done(keys[s.name]))) for a in archs]
+            todo = [(a, names) for a, names in todo if names]
             summary.skipped += len(archs) - len(todo)
             if not todo:
                 continue
-            n_batches = max((s.n_batches for s in specs if s.needs_data), default=0)
-            batches = [b.to(device) for b in task_batches(dataset, config.data_root, seed, config.batch_size, n_batches)]
-            prov = provenance(device, batches)
-            bar = tqdm(todo, desc=f"{benchmark.name}/{dataset.name} seed {seed}", disable=not progress, unit="arch")
-            for arch in bar:
-                model = build_model(benchmark, arch, dataset.name, seed, build_device)
-                ctx = ProxyContext(benchmark, arch, dataset, model, batches, seed, device, requested)
-                for spec in specs:
-                    if arch in store.done(keys[spec.name]):
-                        continue
-                    record = evaluate(spec, ctx)
-                    summary.computed += 1
-                    summary.errors += record.status == STATUS_ERROR
-                    store.add(keys[spec.name], arch, record, prov)
-                del ctx, model
-                release_freed_memory()
-                summary.peak_rss_mib = max(summary.peak_rss_mib, rss_mib())
-                store.maybe_checkpoint(config.checkpoint_s)
+            chunks = [
+                Chunk(benchmark.name, config.data_root, config.trust_pickles, dataset.name, seed, config.batch_size,
+                      config.device, tuple(s.name for s in specs), piece)
+                for piece in chunked(todo, executor.chunk_size(len(todo)))
+            ]
+            bar = tqdm(total=len(todo), desc=f"{benchmark.name}/{dataset.name} seed {seed}", disable=not progress, unit="arch")
+            with bar:
+                for chunk, result in executor.run(chunks):  # only this process writes the store
+                    prov = result.provenance or _failed_chunk_provenance(store, keys)
+                    for scored in result.records:
+                        store.add(keys[scored.proxy], scored.arch, scored.record, prov)
+                        summary.computed += 1
+                        summary.errors += scored.record.status == STATUS_ERROR
+                    summary.peak_rss_mib = max(summary.peak_rss_mib, rss_mib(), result.peak_rss_mib)
+                    store.maybe_checkpoint(config.checkpoint_s)
+                    bar.update(len(chunk.todo))
     return summary
+
+
+def _failed_chunk_provenance(store: ResultStore, keys: dict[str, RunKey]) -> dict[str, object]:
+    """Provenance for records of a chunk no worker finished: that of the run's groups, if any."""
+    for key in keys.values():
+        group = store.groups.get(key.path)
+        if group is not None and group.provenance:
+            return {k: v for k, v in group.provenance.items() if k not in RunKey.__dataclass_fields__}
+    return {"package_version": __version__, "torch_version": torch.__version__}
 
 
 __all__ = ["run", "RunSummary", "evaluate", "build_model", "STATUS_OK"]
