@@ -21,9 +21,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from nasproxy_bench.bootstrap import spearman_ci  # noqa: E402
+from nasproxy_bench.bootstrap import correlation_ci, spearman_ci  # noqa: E402
 from nasproxy_bench.literature import fidelity_table  # noqa: E402
-from nasproxy_bench.metrics import retrieval_rate, scored_pairs, spearman, top_subset  # noqa: E402
+from nasproxy_bench.metrics import retrieval_rate, scored_pairs, space_threshold, spearman, top_subset  # noqa: E402
 from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
 from nasproxy_bench.registry import open_benchmark, proxies  # noqa: E402
 from nasproxy_bench.report import current_groups, derived_groups, ground_truth_gaps, group_scores, summarize, to_markdown  # noqa: E402
@@ -92,34 +92,46 @@ def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
         width = 0.2
         for i, (col, label) in enumerate(cols):
             err = None
-            if col == "spearman" and "spearman_ci_low" in part:
-                err = np.vstack([part["spearman_mean"] - part["spearman_ci_low"], part["spearman_ci_high"] - part["spearman_mean"]])
+            if f"{col}_ci_low" in part:
+                err = np.vstack([part[f"{col}_mean"] - part[f"{col}_ci_low"], part[f"{col}_ci_high"] - part[f"{col}_mean"]])
                 err = np.where(np.isfinite(err), np.clip(err, 0, None), 0)
             ax.bar(x + (i - 1.5) * width, part[f"{col}_mean"], width, yerr=err, capsize=2, label=label)
-        ax.set_xticks(x, part["proxy"], rotation=45, ha="right")
+        ticks = [f"{p} (n@Top={int(n)})" for p, n in zip(part["proxy"], part["n_top"], strict=True)]
+        ax.set_xticks(x, ticks, rotation=45, ha="right")
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylabel("rank correlation with ground truth")
-        ax.set_title(f"{bench} / {dataset}: n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]} (error bar: 95% bootstrap CI)")
+        ax.set_title(f"{bench} / {dataset}: n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]}; "
+                     f"Top{k:g}% = top {k:g}% of the whole space\n"
+                     "(error bars: 95% bootstrap CI over architectures; where no bar, no CI)", fontsize=9)
         ax.legend(ncols=4, fontsize=8)
         paths += _save(fig, out_dir / f"fig_correlations_{bench}_{dataset}")
     return paths
 
 
-def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path) -> tuple[list[Path], pd.DataFrame]:
+def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path, truth_sign: float = 1.0) -> tuple[list[Path], pd.DataFrame]:
+    """Spearman ρ on the sample's members in the top x% of the whole space (``truth`` = the full table), x = 10..100."""
     rows = []
+    space = truth.to_numpy(dtype=float) * truth_sign
+    thresholds = {x: space_threshold(space, x) for x in TOPX}
+    n_at: dict[int, int] = {}
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     styles = iter([("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", "-")] * 4)
     for name in [p for p in TOPX_PROXIES if p in run.scores]:
         s = run.scores[name]
-        t = truth.reindex(s.index).to_numpy()
+        t = truth.reindex(s.index).to_numpy() * truth_sign
         values = []
         for x in TOPX:
-            sub_s, sub_t = top_subset(s.to_numpy() * _sign(name), t, x)
+            sub_s, sub_t = top_subset(s.to_numpy() * _sign(name), t, thresholds[x])
             values.append(spearman(sub_s, sub_t))
-            rows.append({"proxy": name, "top_percent": x, "spearman": values[-1], "n": len(sub_s)})
+            low, high = correlation_ci(sub_s, sub_t, "spearman")
+            n_at.setdefault(x, len(sub_s))
+            rows.append({"proxy": name, "top_percent": x, "spearman": values[-1], "n": len(sub_s),
+                         "ci_low": low, "ci_high": high, "threshold": thresholds[x] * truth_sign})
         marker, line = next(styles)  # distinct styles keep coinciding curves (params = flops on NB201) visible
         ax.plot(TOPX, values, marker=marker, linestyle=line, markerfacecolor="none", label=name)
-    ax.set_xlabel("top x% of architectures by ground truth")
+    if n_at:
+        ax.set_xticks(TOPX, [f"{x}\nn={n_at[x]}" for x in TOPX], fontsize=7)
+    ax.set_xlabel("top x% of the whole space by ground truth (n = sample members in it; CIs in the CSV)")
     ax.set_ylabel("Spearman ρ within the subset")
     ax.set_title(f"{run.benchmark} / {run.dataset}: correlation on the top-x% subset (seed {run.seed})")
     ax.axhline(0, color="black", linewidth=0.6)
@@ -230,7 +242,7 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
                                    **{f"top{k}%": retrieval_rate(v, t, k) for k in RETRIEVAL_K}})
         bar_paths = bars(summary[(summary.benchmark == run.benchmark) & (summary.dataset == run.dataset)], out_dir)
         index += ["", f"## {run.benchmark} / {run.dataset}", "", f"![correlations]({bar_paths[0].name})"]
-        topx_paths, topx_table = topx_curves(run, truth, out_dir)
+        topx_paths, topx_table = topx_curves(run, truth, out_dir, sign)
         topx_table.to_csv(out_dir / f"topx_{run.benchmark}_{run.dataset}.csv", index=False)
         index += ["", f"![top-x%]({topx_paths[0].name})"]
         costs = bench.hardware_costs(run.dataset)
