@@ -264,7 +264,9 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
     if len(fidelity):
         fidelity.to_csv(out_dir / "fidelity_nb201.csv", index=False)
         (out_dir / "fidelity_nb201.md").write_text(
-            "# NB201 SPR@All against the literature (±0.05)\n\nSee docs/proxies.md for the reasons behind deviations.\n\n"
+            "# NB201 SPR@All against the literature (±0.05)\n\nSee docs/proxies.md for the reasons behind deviations. "
+            "The survey prints no NB201 SPR numbers; the `source` column names each value's source, and says "
+            "'unconfirmed' where it was not checked against that paper's text.\n\n"
             + _md_table(fidelity) + "\n", encoding="utf-8")
         index += ["", "- [NB201 fidelity vs literature](fidelity_nb201.md)"]
     best = pd.DataFrame(best_rows)
