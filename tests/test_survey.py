@@ -59,8 +59,9 @@ def test_survey_report_writes_every_table_and_figure(hw_root, tmp_path):
     threshold30 = table.sort_values(ascending=False).iloc[int(np.ceil(15625 * 0.3)) - 1]
     in30 = table.loc[params.index] >= threshold30
     assert topx.loc[("params", 30), "n"] == in30.sum() and topx.loc[("params", 30), "threshold"] == threshold30
-    assert topx.loc[("params", 30), "spearman"] == pytest.approx(spearmanr(params[in30], table.loc[params.index][in30])[0])
-    assert topx.loc[("params", 30), "ci_low"] < topx.loc[("params", 30), "spearman"] < topx.loc[("params", 30), "ci_high"]
+    assert topx.loc[("params", 30), "spearman_mean"] == pytest.approx(spearmanr(params[in30], table.loc[params.index][in30])[0])
+    assert topx.loc[("params", 30), "ci_low"] < topx.loc[("params", 30), "spearman_mean"] < topx.loc[("params", 30), "ci_high"]
+    assert topx.loc[("params", 30), "seeds"] == 1 and topx.loc[("params", 30), "spearman_std"] == 0.0
     regret = pd.read_csv(out / "regret_nb201_cifar10_fpga_latency_ms.csv")
     assert (regret["regret"] >= 0).all() and set(regret["proxy"]) >= {"params", "vote"}
     # params rises with latency here, so under the loosest budget it picks the costliest network
@@ -127,3 +128,20 @@ def test_reports_show_only_the_current_version_of_a_proxy(fake_root, tmp_path):
     assert kept == [("params", registry.get_proxy("params").version), ("someone_elses", "3")]
     summary = summarize(store, fake_root)
     assert sorted(summary["proxy"]) == ["params", "someone_elses"]
+
+
+def test_topx_curves_average_over_seeds_on_the_space_threshold(tmp_path):
+    """Space of 200 archs (truth 0..199), sample = the 100 odd ones; two seeds whose scores rank the
+    sample perfectly (+1) and exactly backwards (-1): mean 0, std sqrt(2) at every x. The space's top 10%
+    (truth >= 180) holds the 10 sample members 181, 183, ..., 199."""
+    from nasproxy_bench.survey import RunScores, topx_curves
+
+    truth = pd.Series(np.arange(200.0), index=[f"a{i}" for i in range(200)], name="acc")
+    sample = truth.iloc[1::2]
+    run = RunScores("nb201", "cifar10", 0, {"params": sample.copy()}, {"params": [sample.copy(), -sample]})
+    paths, table = topx_curves(run, truth, tmp_path)
+    table = table.set_index("top_percent")
+    assert paths[0].stat().st_size > 1000
+    assert (table["spearman_mean"].abs() < 1e-12).all() and np.allclose(table["spearman_std"], np.sqrt(2))
+    assert table.loc[10, "threshold"] == 180.0 and table.loc[10, "n"] == 10 and table.loc[50, "n"] == 50
+    assert (table["seeds"] == 2).all()
