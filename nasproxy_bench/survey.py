@@ -107,7 +107,7 @@ def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylabel("rank correlation with ground truth")
         bar_meaning = ("bars: mean over seeds, error bars: ± std over seeds" if several_seeds
-                       else "one seed; error bars: 95% bootstrap CI over architectures")
+                       else "one seed; error bars: 95% bootstrap CI over architectures, none computed for KT@All")
         ax.set_title(f"{bench} / {dataset}: n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]}; "
                      f"Top{k:g}% = top {k:g}% of the whole space\n({bar_meaning})", fontsize=9)
         ax.legend(ncols=4, fontsize=8)
