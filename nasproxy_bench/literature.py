@@ -1,9 +1,13 @@
 """Published NB201 SPR@All values, for the fidelity table of the report.
 
-Source: the zero-shot NAS survey ("Zero-Shot NAS: Challenges, Solutions, and Opportunities")
-and the original papers, as collected in this project's proxy issue; batch 64, >=1000 archs,
-test accuracy. ntk_cond is given as |ρ| (it is a lower-is-better proxy). fisher varies by
-source (0.36-0.55) and is not listed.
+The values were collected in this project's proxy issue (batch 64, >=1000 archs, test
+accuracy). They do NOT come from the zero-shot NAS survey (Li et al., "Zero-Shot Neural
+Architecture Search: Challenges, Solutions, and Opportunities"), which prints correlations
+only as bar charts, not as NB201 SPR numbers. ``SOURCES`` says where each row comes from;
+a row whose source could not be checked against the cited paper's text says "unconfirmed"
+and names the candidate source it is believed to come from, so a reader knows to verify it.
+ntk_cond is given as |ρ| (it is a lower-is-better proxy). fisher varies by source
+(0.36-0.55) and is not listed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,25 @@ NB201_SPR = {
     "gradsign": (0.77, 0.79, 0.78),
     "ntk_cond": (0.44, 0.43, 0.63),
     "ntk_cond_te": (0.44, 0.43, 0.63),  # the same published numbers: TE-NAS's definition
+}
+UNCONFIRMED = "unconfirmed"
+_ZICO_TABLE = "ZiCo (Li et al., ICLR 2023), NATS-Bench-TSS correlation table"
+# Where each row of NB201_SPR is printed. No value could be checked against a paper's text in this
+# session (the search tool returns only the opening of each paper), so every entry is marked unconfirmed.
+SOURCES = {
+    "synflow": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}; Abdelfattah et al. (ICLR 2021) report NB201 SPR for synflow too",
+    "naswot": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
+    "jacob_cov": f"{UNCONFIRMED}: candidate Abdelfattah et al. (ICLR 2021), NB201 table",
+    "snip": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
+    "grad_norm": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
+    "grasp": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
+    "zen": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
+    "params": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
+    "flops": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
+    "zico": f"{UNCONFIRMED}: candidate the proxy's own paper, {_ZICO_TABLE}",
+    "gradsign": f"{UNCONFIRMED}: candidate the proxy's own paper, GradSign (Zhang & Jia, ICLR 2022)",
+    "ntk_cond": f"{UNCONFIRMED}: candidate {_ZICO_TABLE} (TE-NAS row)",
+    "ntk_cond_te": f"{UNCONFIRMED}: candidate {_ZICO_TABLE} (TE-NAS row)",
 }
 ABSOLUTE = ("ntk_cond", "ntk_cond_te")  # published as |ρ|
 TOLERANCE = 0.05
@@ -56,5 +79,5 @@ def fidelity_table(summary: pd.DataFrame, cifar10_valid_spr: dict[str, float] | 
                 value, valid_gt = abs(value), abs(valid_gt)
             rows.append({"proxy": proxy, "dataset": dataset, "n": int(row["n"]), "ours": value, "literature": published,
                          "deviation": value - published, "within_0.05": abs(value - published) <= TOLERANCE,
-                         "ours_vs_cifar10_valid": valid_gt})
+                         "ours_vs_cifar10_valid": valid_gt, "source": SOURCES[proxy]})
     return pd.DataFrame(rows)

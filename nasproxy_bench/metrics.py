@@ -9,8 +9,11 @@ Conventions (stated in every report):
   a value, not a gap: a log-score of 0 (e.g. zen or naswot of a network whose output ignores
   its input) or an infinite condition number ranks as the worst (or best) score, as it does
   in the reference implementations. Architectures without finite ground truth are excluded.
-- Top-k% uses the architectures whose ground truth ranks in the top ``k`` percent of the
-  architectures that have both a finite score and ground truth (at least 2 are kept).
+- Top-k% is defined over the ENTIRE search space, as in the zero-shot NAS survey (Li et al.,
+  figs. 6-10, 13-14): the threshold is the ground truth of the ``ceil(N * k / 100)``-th best of
+  the N architectures of the space with finite ground truth, and the subset is the sample's
+  members (finite score and truth) at or above it. Its size ``n_top`` varies with the sample
+  (about ``k``% of it for a uniform sample) and is reported beside every @Top value.
 - Kendall's tau is tau-b (ties in either variable handled as in scipy).
 """
 
@@ -31,6 +34,8 @@ class Correlations:
     kendall: float
     spearman_top: float
     kendall_top: float
+    n_top: int
+    top_threshold: float
     retrieval: float
     best_found: float
     true_best: float
@@ -66,17 +71,29 @@ def kendall(scores: np.ndarray, truth: np.ndarray) -> float:
     return _corr(scores[mask], truth[mask], "kendall")
 
 
-def top_subset(scores: np.ndarray, truth: np.ndarray, percent: float) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and truth of the architectures whose truth is in the top ``percent`` %."""
-    mask = scored_pairs(scores, truth)
-    s, t = scores[mask], truth[mask]
-    k = max(2, top_count(len(t), percent)) if len(t) >= 2 else len(t)
-    order = np.argsort(-t, kind="stable")[:k]
-    return s[order], t[order]
+def space_threshold(space_truth: np.ndarray, percent: float) -> float:
+    """Ground truth (higher is better) an architecture needs to be in the top ``percent`` % of the whole space.
+
+    ``space_truth`` holds the ground truth of every architecture of the space; non-finite values
+    (diverged or missing runs) are not counted in N.
+    """
+    finite = np.sort(np.asarray(space_truth, dtype=np.float64)[np.isfinite(space_truth)])[::-1]
+    if len(finite) == 0:
+        return float("nan")
+    return float(finite[top_count(len(finite), percent) - 1])
+
+
+def top_subset(scores: np.ndarray, truth: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and truth of the sample's architectures whose truth is at or above ``threshold`` (see ``space_threshold``)."""
+    mask = scored_pairs(scores, truth) & (truth >= threshold)
+    return scores[mask], truth[mask]
 
 
 def retrieval_rate(scores: np.ndarray, truth: np.ndarray, percent: float) -> float:
-    """|top-k by truth ∩ top-k by score| / k, over architectures with a finite score."""
+    """|top-k by truth ∩ top-k by score| / k, over architectures with a finite score.
+
+    Unlike @Top correlations, k is a share of the sample (GenNAS's definition of retrieval).
+    """
     mask = scored_pairs(scores, truth)
     s, t = scores[mask], truth[mask]
     if len(t) == 0:
@@ -103,16 +120,21 @@ def correlations(
     score_sign: float = 1.0,
     truth_sign: float = 1.0,
     top_percent: float = 5.0,
+    space_truth: np.ndarray | None = None,
 ) -> Correlations:
     """All metrics for one proxy on one sample. Signs turn values into 'higher is better'.
 
+    ``space_truth``: ground truth of every architecture of the space (the benchmark's full table,
+    in its own units), which sets the @Top threshold; ``None`` means the sample is the whole space.
     ``best_found`` and ``true_best`` are reported in the ground truth's own units.
     """
     scores = np.asarray(scores, dtype=np.float64) * score_sign
     truth = np.asarray(truth, dtype=np.float64) * truth_sign
+    space = truth if space_truth is None else np.asarray(space_truth, dtype=np.float64) * truth_sign
     n = len(scores)
     mask = scored_pairs(scores, truth)
-    s_top, t_top = top_subset(scores, truth, top_percent)
+    threshold = space_threshold(space, top_percent)
+    s_top, t_top = top_subset(scores, truth, threshold)
     finite_truth = truth[np.isfinite(truth)]
     return Correlations(
         n=n,
@@ -121,6 +143,8 @@ def correlations(
         kendall=kendall(scores, truth),
         spearman_top=_corr(s_top, t_top, "spearman"),
         kendall_top=_corr(s_top, t_top, "kendall"),
+        n_top=len(t_top),
+        top_threshold=threshold * truth_sign,
         retrieval=retrieval_rate(scores, truth, top_percent),
         best_found=best_found(scores, truth) * truth_sign if mask.any() else float("nan"),
         true_best=float(finite_truth.max()) * truth_sign if len(finite_truth) else float("nan"),

@@ -9,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nasproxy_bench.bootstrap import correlation_ci
 from nasproxy_bench.errors import MissingGroundTruth, NasproxyError
-from nasproxy_bench.metrics import correlations, mean_std
+from nasproxy_bench.metrics import Correlations, correlations, mean_std, top_subset
 from nasproxy_bench.registry import open_benchmark, proxies
 from nasproxy_bench.store import SEARCH_SAMPLE, STATUS_OK, STATUS_UNSUPPORTED, Group, Record, ResultStore, RunKey
 
 METRIC_COLUMNS = ("spearman", "spearman_top", "kendall", "kendall_top", "retrieval", "best_found")
+TOP_COLUMNS = ("spearman_top", "kendall_top")  # correlations on the space's top k%: shown with n and CI
 LABELS = {
     "spearman": "SPR@All",
     "spearman_top": "SPR@Top{k}%",
@@ -116,7 +118,7 @@ def summarize(
             per_seed.append(
                 correlations(
                     scores.to_numpy(), truth, score_sign=_proxy_sign(proxy),
-                    truth_sign=gt_metric.direction.sign(), top_percent=top_percent,
+                    truth_sign=gt_metric.direction.sign(), top_percent=top_percent, space_truth=truth_all.to_numpy(),
                 )
             )
         first = groups[0]
@@ -138,12 +140,24 @@ def summarize(
         for col in METRIC_COLUMNS:
             mean, std = mean_std([asdict(c)[col] for c in per_seed])
             row[f"{col}_mean"], row[f"{col}_std"] = mean, std
+        row.update(_top_intervals(groups[0], truth_all, _proxy_sign(proxy), gt_metric.direction.sign(), per_seed[0]))
         rows.append(row)
     if not rows and gaps:
         raise MissingGroundTruth(next(iter(gaps.values())))
     if not rows:
         raise NasproxyError(f"result store {store.path} has no scores; run 'nasproxy-bench run' first")
     return pd.DataFrame(rows)
+
+
+def _top_intervals(group: Group, truth_all: pd.Series, score_sign: float, truth_sign: float, first: Correlations) -> dict:
+    """n and 95% bootstrap CIs of the @Top correlations, on the lowest seed's sample (``first`` holds its metrics)."""
+    scores = group_scores(group)
+    s_top, t_top = top_subset(scores.to_numpy() * score_sign, truth_all.reindex(scores.index).to_numpy() * truth_sign,
+                              first.top_threshold * truth_sign)
+    out: dict[str, float] = {"n_top": first.n_top, "top_threshold": first.top_threshold}
+    for col, kind in (("spearman_top", "spearman"), ("kendall_top", "kendall")):
+        out[f"{col}_ci_low"], out[f"{col}_ci_high"] = correlation_ci(s_top, t_top, kind)
+    return out
 
 
 def _exclusion_reasons(bench: object, dataset: str, no_truth: pd.Series) -> str:
@@ -161,6 +175,14 @@ def _fmt(mean: float, std: float, seeds: int) -> str:
     return f"{mean:.3f} ± {std:.3f}" if seeds > 1 else f"{mean:.3f}"
 
 
+def _fmt_top(row: pd.Series, col: str, seeds: int) -> str:
+    """An @Top value with its n and bootstrap CI, e.g. ``0.412 (n=48, CI 0.18–0.61)``."""
+    value = _fmt(row[f"{col}_mean"], row[f"{col}_std"], seeds)
+    low, high = row.get(f"{col}_ci_low", np.nan), row.get(f"{col}_ci_high", np.nan)
+    ci = f", CI {low:.2f}–{high:.2f}" if np.isfinite(low) and np.isfinite(high) else ""
+    return f"{value} (n={int(row['n_top'])}{ci})" if "n_top" in row else value
+
+
 def to_markdown(summary: pd.DataFrame, gaps: dict[tuple[str, str], str] | None = None) -> str:
     """Markdown tables, one per benchmark/dataset, proxies sorted by SPR@All; ``gaps``: runs without ground truth."""
     k = summary["top_percent"].iloc[0]
@@ -168,7 +190,9 @@ def to_markdown(summary: pd.DataFrame, gaps: dict[tuple[str, str], str] | None =
     lines.append(
         "Signed correlations (positive = the proxy ranks better networks higher), mean ± std over "
         "init/batch seeds; non-finite scores excluded (see coverage). "
-        f"Top-{k:g}% = architectures whose ground truth is in the top {k:g}% of the sample."
+        f"Top-{k:g}% = the sample's architectures whose ground truth is in the top {k:g}% of the entire search space "
+        "(threshold from the benchmark's full ground-truth table, as in the survey); n = how many of the sample those are, "
+        "CI = 95% percentile bootstrap over them (lowest seed). Retrieval@Top uses the top k% of the sample."
     )
     for (bench, dataset), part in summary.groupby(["benchmark", "dataset"], sort=True):
         part = part.sort_values("spearman_mean", ascending=False)
@@ -188,7 +212,8 @@ def to_markdown(summary: pd.DataFrame, gaps: dict[tuple[str, str], str] | None =
         for _, r in part.iterrows():
             nseeds = len(str(r["seeds"]).split(","))
             cells = [f"{r['proxy']} (v{r['version']})", str(r["n"]), str(r["seeds"]), f"{r['coverage']:.2f}"]
-            cells += [_fmt(r[f"{c}_mean"], r[f"{c}_std"], nseeds) for c in METRIC_COLUMNS]
+            cells += [_fmt_top(r, c, nseeds) if c in TOP_COLUMNS else _fmt(r[f"{c}_mean"], r[f"{c}_std"], nseeds)
+                      for c in METRIC_COLUMNS]
             lines.append("| " + " | ".join(cells) + " |")
     for (bench, dataset), message in sorted((gaps or {}).items()):
         lines += ["", f"## {bench} / {dataset}: no correlations", "", message]

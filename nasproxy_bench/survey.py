@@ -5,8 +5,8 @@ Writes under the reports folder: correlation bars (survey figs. 6-10), top-x% cu
 best-found tables (tables IV-V), retrieval rates at several k (GenNAS appendix), and
 ``index.md`` linking everything with sample sizes, seeds, batch settings and input sources.
 
-Per-architecture figures (top-x%, Pareto) use the scores of the lowest stored seed; tables
-aggregate over all stored seeds.
+Seeds: correlation tables, bars and top-x% curves give KT/SPR as mean ± std over every stored
+init/batch seed (the survey averages 5); bootstrap CIs and Pareto panels use the lowest seed's scores.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from nasproxy_bench.bootstrap import spearman_ci  # noqa: E402
+from nasproxy_bench.bootstrap import correlation_ci, spearman_ci  # noqa: E402
 from nasproxy_bench.literature import fidelity_table  # noqa: E402
-from nasproxy_bench.metrics import retrieval_rate, scored_pairs, spearman, top_subset  # noqa: E402
+from nasproxy_bench.metrics import mean_std, retrieval_rate, scored_pairs, space_threshold, spearman, top_subset  # noqa: E402
 from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
 from nasproxy_bench.registry import open_benchmark, proxies  # noqa: E402
 from nasproxy_bench.report import current_groups, derived_groups, ground_truth_gaps, group_scores, summarize, to_markdown  # noqa: E402
@@ -39,12 +39,14 @@ PARETO_COSTS = ("edgegpu/latency_ms", "fpga/latency_ms", "eyeriss/latency_ms", "
 
 @dataclass
 class RunScores:
-    """Scores of every proxy for one (benchmark, dataset, sample, batch size) at its lowest seed."""
+    """Scores of every proxy for one (benchmark, dataset, sample, batch size): ``scores`` at its lowest seed,
+    ``seed_scores`` at every stored seed (lowest first)."""
 
     benchmark: str
     dataset: str
     seed: int
     scores: dict[str, pd.Series] = field(default_factory=dict)
+    seed_scores: dict[str, list[pd.Series]] = field(default_factory=dict)
 
 
 def _save(fig: plt.Figure, path: Path) -> list[Path]:
@@ -69,6 +71,7 @@ def collect_runs(store: ResultStore) -> list[RunScores]:
         run = runs.setdefault((k.benchmark, k.dataset, k.sample_seed, k.batch_size), RunScores(k.benchmark, k.dataset, k.seed))
         if k.seed == run.seed and k.proxy not in run.scores:
             run.scores[k.proxy] = group_scores(group)
+        run.seed_scores.setdefault(k.proxy, []).append(group_scores(group))
     return list(runs.values())
 
 
@@ -90,38 +93,64 @@ def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(max(8, 0.55 * len(part)), 4.5))
         x = np.arange(len(part))
         width = 0.2
+        several_seeds = len(str(part["seeds"].iloc[0]).split(",")) > 1
         for i, (col, label) in enumerate(cols):
             err = None
-            if col == "spearman" and "spearman_ci_low" in part:
-                err = np.vstack([part["spearman_mean"] - part["spearman_ci_low"], part["spearman_ci_high"] - part["spearman_mean"]])
+            if several_seeds:
+                err = np.nan_to_num(part[f"{col}_std"].to_numpy(dtype=float))
+            elif f"{col}_ci_low" in part:
+                err = np.vstack([part[f"{col}_mean"] - part[f"{col}_ci_low"], part[f"{col}_ci_high"] - part[f"{col}_mean"]])
                 err = np.where(np.isfinite(err), np.clip(err, 0, None), 0)
             ax.bar(x + (i - 1.5) * width, part[f"{col}_mean"], width, yerr=err, capsize=2, label=label)
-        ax.set_xticks(x, part["proxy"], rotation=45, ha="right")
+        ticks = [f"{p} (n@Top={int(n)})" for p, n in zip(part["proxy"], part["n_top"], strict=True)]
+        ax.set_xticks(x, ticks, rotation=45, ha="right")
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylabel("rank correlation with ground truth")
-        ax.set_title(f"{bench} / {dataset}: n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]} (error bar: 95% bootstrap CI)")
+        bar_meaning = ("bars: mean over seeds, error bars: ± std over seeds" if several_seeds
+                       else "one seed; error bars: 95% bootstrap CI over architectures, none computed for KT@All")
+        ax.set_title(f"{bench} / {dataset}: n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]}; "
+                     f"Top{k:g}% = top {k:g}% of the whole space\n({bar_meaning})", fontsize=9)
         ax.legend(ncols=4, fontsize=8)
         paths += _save(fig, out_dir / f"fig_correlations_{bench}_{dataset}")
     return paths
 
 
-def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path) -> tuple[list[Path], pd.DataFrame]:
+def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path, truth_sign: float = 1.0) -> tuple[list[Path], pd.DataFrame]:
+    """Spearman ρ on the sample's members in the top x% of the whole space (``truth`` = the full table), x = 10..100."""
     rows = []
+    space = truth.to_numpy(dtype=float) * truth_sign
+    thresholds = {x: space_threshold(space, x) for x in TOPX}
+    n_at: dict[int, int] = {}
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     styles = iter([("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", "-")] * 4)
     for name in [p for p in TOPX_PROXIES if p in run.scores]:
-        s = run.scores[name]
-        t = truth.reindex(s.index).to_numpy()
-        values = []
+        per_seed = run.seed_scores.get(name) or [run.scores[name]]
+        means, stds = [], []
         for x in TOPX:
-            sub_s, sub_t = top_subset(s.to_numpy() * _sign(name), t, x)
-            values.append(spearman(sub_s, sub_t))
-            rows.append({"proxy": name, "top_percent": x, "spearman": values[-1], "n": len(sub_s)})
+            values = []
+            for s in per_seed:
+                sub_s, sub_t = top_subset(s.to_numpy() * _sign(name), truth.reindex(s.index).to_numpy() * truth_sign, thresholds[x])
+                values.append(spearman(sub_s, sub_t))
+            mean, std = mean_std(values)
+            means.append(mean)
+            stds.append(std)
+            sub_s, sub_t = top_subset(run.scores[name].to_numpy() * _sign(name),
+                                      truth.reindex(run.scores[name].index).to_numpy() * truth_sign, thresholds[x])
+            low, high = correlation_ci(sub_s, sub_t, "spearman")
+            n_at.setdefault(x, len(sub_s))
+            rows.append({"proxy": name, "top_percent": x, "spearman_mean": mean, "spearman_std": std, "seeds": len(per_seed),
+                         "n": len(sub_s), "ci_low": low, "ci_high": high, "threshold": thresholds[x] * truth_sign})
         marker, line = next(styles)  # distinct styles keep coinciding curves (params = flops on NB201) visible
-        ax.plot(TOPX, values, marker=marker, linestyle=line, markerfacecolor="none", label=name)
-    ax.set_xlabel("top x% of architectures by ground truth")
+        curve = ax.plot(TOPX, means, marker=marker, linestyle=line, markerfacecolor="none", label=name)[0]
+        if len(per_seed) > 1:
+            ax.fill_between(TOPX, np.subtract(means, stds), np.add(means, stds), color=curve.get_color(), alpha=0.15)
+    if n_at:
+        ax.set_xticks(TOPX, [f"{x}\nn={n_at[x]}" for x in TOPX], fontsize=7)
+    ax.set_xlabel("top x% of the whole space by ground truth (n = sample members in it; CIs in the CSV)")
     ax.set_ylabel("Spearman ρ within the subset")
-    ax.set_title(f"{run.benchmark} / {run.dataset}: correlation on the top-x% subset (seed {run.seed})")
+    seeds = max((len(v) for v in run.seed_scores.values()), default=1)
+    spread = f"mean ± std (band) over {seeds} seeds" if seeds > 1 else f"seed {run.seed}"
+    ax.set_title(f"{run.benchmark} / {run.dataset}: correlation on the top-x% subset, {spread}", fontsize=9)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.legend(fontsize=8)
     return _save(fig, out_dir / f"fig_topx_{run.benchmark}_{run.dataset}"), pd.DataFrame(rows)
@@ -230,7 +259,7 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
                                    **{f"top{k}%": retrieval_rate(v, t, k) for k in RETRIEVAL_K}})
         bar_paths = bars(summary[(summary.benchmark == run.benchmark) & (summary.dataset == run.dataset)], out_dir)
         index += ["", f"## {run.benchmark} / {run.dataset}", "", f"![correlations]({bar_paths[0].name})"]
-        topx_paths, topx_table = topx_curves(run, truth, out_dir)
+        topx_paths, topx_table = topx_curves(run, truth, out_dir, sign)
         topx_table.to_csv(out_dir / f"topx_{run.benchmark}_{run.dataset}.csv", index=False)
         index += ["", f"![top-x%]({topx_paths[0].name})"]
         costs = bench.hardware_costs(run.dataset)
@@ -252,7 +281,9 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
     if len(fidelity):
         fidelity.to_csv(out_dir / "fidelity_nb201.csv", index=False)
         (out_dir / "fidelity_nb201.md").write_text(
-            "# NB201 SPR@All against the literature (±0.05)\n\nSee docs/proxies.md for the reasons behind deviations.\n\n"
+            "# NB201 SPR@All against the literature (±0.05)\n\nSee docs/proxies.md for the reasons behind deviations. "
+            "The survey prints no NB201 SPR numbers; the `source` column names each value's source, and says "
+            "'unconfirmed' where it was not checked against that paper's text.\n\n"
             + _md_table(fidelity) + "\n", encoding="utf-8")
         index += ["", "- [NB201 fidelity vs literature](fidelity_nb201.md)"]
     best = pd.DataFrame(best_rows)

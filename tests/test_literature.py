@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from nasproxy_bench.literature import TOLERANCE, fidelity_table
+from nasproxy_bench.literature import NB201_SPR, SOURCES, TOLERANCE, UNCONFIRMED, fidelity_table
 
 
 def test_fidelity_table_flags_deviations_and_uses_abs_for_ntk():
@@ -30,3 +30,12 @@ def test_fidelity_table_flags_deviations_and_uses_abs_for_ntk():
     ntk = table.loc[("ntk_cond_te", "cifar10")]
     assert ntk["ours"] == pytest.approx(0.47) and ntk["ours_vs_cifar10_valid"] == pytest.approx(0.40)
     assert abs(ntk["deviation"]) <= TOLERANCE
+    assert table.loc[("synflow", "cifar10"), "source"] == SOURCES["synflow"]
+
+
+def test_every_published_value_names_its_source_and_none_credits_the_survey():
+    assert set(SOURCES) == set(NB201_SPR)
+    for proxy, source in SOURCES.items():
+        assert "survey" not in source.lower(), proxy  # the survey prints no NB201 SPR numbers
+        # a citation is either confirmed (names a paper with its year) or says it is unconfirmed
+        assert source.startswith(f"{UNCONFIRMED}: candidate ") or "20" in source, proxy

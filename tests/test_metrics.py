@@ -10,6 +10,7 @@ from nasproxy_bench.metrics import (
     kendall,
     mean_std,
     retrieval_rate,
+    space_threshold,
     spearman,
     top_count,
     top_subset,
@@ -56,23 +57,62 @@ def test_direction_signs_make_correlation_positive_for_a_good_lower_is_better_pr
     assert result.true_best == 3.0
 
 
-def test_top_subset_keeps_truth_top_percent():
+def test_top_subset_keeps_members_at_or_above_the_threshold():
     truth = np.arange(100.0)
-    scores = -truth
-    s, t = top_subset(scores, truth, 5)
-    assert sorted(t.tolist()) == [95.0, 96.0, 97.0, 98.0, 99.0]
+    s, t = top_subset(-truth, truth, space_threshold(truth, 5))
+    assert sorted(t.tolist()) == [95.0, 96.0, 97.0, 98.0, 99.0] and sorted(s.tolist()) == [-99.0, -98.0, -97.0, -96.0, -95.0]
     assert top_count(1000, 5) == 50
     assert top_count(10, 5) == 1
     with pytest.raises(ValueError):
         top_count(10, 0)
 
 
+def test_space_threshold_by_hand():
+    # 40 finite values 1..40 (+2 NaN not counted): top 10% = ceil(4.0) = 4 best -> threshold 37
+    assert space_threshold(np.r_[np.arange(1.0, 41.0), np.nan, np.nan], 10) == 37.0
+    # ties at the threshold all count: top 20% of 5 = 1 architecture, but three share the best value
+    space = np.array([1.0, 2.0, 3.0, 3.0, 3.0])
+    assert space_threshold(space, 20) == 3.0
+    assert len(top_subset(np.array([0.1, 0.2, 0.3]), np.array([3.0, 3.0, 3.0]), 3.0)[0]) == 3
+    assert math.isnan(space_threshold(np.array([np.nan]), 5))
+
+
+def test_top_k_uses_the_space_not_the_sample():
+    """Hand-made case where the sample's top 10% and the space's top 10% differ.
+
+    Space: truth 1..40, top 10% = the 4 best (>= 37). Sample of 10: truth 40, 39, 38, 37, 30, 20, 10, 5, 3, 1,
+    so 4 members are in the space's top 10% (the sample's own top 10% would be just 40 and 39).
+    Scores on those 4: 4, 3, 1, 2 -> rank differences 0, 0, 1, -1: rho = 1 - 6*2 / (4*15) = 0.8;
+    Kendall: 6 pairs, only (38, 37) discordant: tau = (5 - 1) / 6 = 2/3.
+    """
+    space = np.arange(1.0, 41.0)
+    truth = np.array([40.0, 39, 38, 37, 30, 20, 10, 5, 3, 1])
+    scores = np.array([4.0, 3, 1, 2, 0, -1, -2, -3, -4, -5])
+    result = correlations(scores, truth, top_percent=10, space_truth=space)
+    assert result.n_top == 4 and result.top_threshold == 37.0
+    assert result.spearman_top == pytest.approx(0.8)
+    assert result.kendall_top == pytest.approx(2 / 3)
+    # without the space, the sample is the space: its top 10% is 1 architecture, too few to correlate
+    sample_only = correlations(scores, truth, top_percent=10)
+    assert sample_only.n_top == 1 and math.isnan(sample_only.spearman_top)
+    # a lower-is-better ground truth (error = 100 - accuracy): the same subset, threshold in its own units
+    flipped = correlations(scores, 100 - truth, truth_sign=-1.0, top_percent=10, space_truth=100 - space)
+    assert (flipped.n_top, flipped.top_threshold) == (4, 63.0)
+    assert flipped.spearman_top == pytest.approx(0.8) and flipped.kendall_top == pytest.approx(2 / 3)
+    # a sample with no member in the space's top: n 0, no correlation
+    none = correlations(scores[4:], truth[4:], top_percent=10, space_truth=space)
+    assert none.n_top == 0 and math.isnan(none.spearman_top)
+
+
 def test_top5_correlation_is_computed_on_the_subset():
     rng = np.random.default_rng(1)
-    truth = rng.normal(size=400)
+    space = rng.normal(size=4000)
+    sample = rng.choice(4000, size=400, replace=False)
+    truth = space[sample]
     scores = truth + rng.normal(size=400)
-    top = np.argsort(-truth)[:20]
-    result = correlations(scores, truth, top_percent=5)
+    top = truth >= np.sort(space)[-200]  # the 200 best of 4000
+    result = correlations(scores, truth, top_percent=5, space_truth=space)
+    assert result.n_top == top.sum() and 5 < result.n_top < 40
     assert result.spearman_top == pytest.approx(stats.spearmanr(scores[top], truth[top]).statistic)
     assert result.kendall_top == pytest.approx(stats.kendalltau(scores[top], truth[top]).statistic)
 

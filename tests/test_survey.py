@@ -1,5 +1,6 @@
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,6 +22,13 @@ def hw_root(fake_root):
     return fake_root
 
 
+def _store_scores(store_path, proxy: str) -> pd.Series:
+    from nasproxy_bench.store import ResultStore
+
+    groups = [g for g in ResultStore(store_path).groups.values() if g.key.proxy == proxy]
+    return pd.Series({a: r.score for a, r in min(groups, key=lambda g: g.key.seed).records.items()})
+
+
 def test_survey_report_writes_every_table_and_figure(hw_root, tmp_path):
     store = tmp_path / "s.h5"
     run(RunConfig("nb201", "cifar10", ["params", "flops", "vote"], n=80, batch_size=8, data_root=hw_root, store=store),
@@ -31,10 +39,29 @@ def test_survey_report_writes_every_table_and_figure(hw_root, tmp_path):
     for name in ["fig_correlations_nb201_cifar10", "fig_topx_nb201_cifar10", "fig_pareto_nb201_cifar10_fpga_latency_ms"]:
         assert (out / f"{name}.png").stat().st_size > 1000 and (out / f"{name}.svg").exists()
         assert f"{name}.png" in text
+    from scipy.stats import spearmanr
+
     correlations = pd.read_csv(out / "correlations.csv").set_index("proxy")
     assert {"params", "flops", "synflow", "jacob_cov", "snip", "vote"} <= set(correlations.index)
     assert (correlations["spearman_ci_low"] <= correlations["spearman_mean"]).all()
     assert (correlations["spearman_mean"] <= correlations["spearman_ci_high"]).all()
+    # @Top = the sample's members in the top 5% of the WHOLE table (15,625 archs: the 782 best), not of the sample
+    table = pd.read_csv(hw_root / "benchmarks/nb201/nb201.csv").set_index("arch")["cifar10/test_acc"]
+    threshold = table.sort_values(ascending=False).iloc[781]
+    params = _store_scores(store, "params")
+    in_top = table.loc[params.index] >= threshold
+    assert correlations.loc["params", "n_top"] == in_top.sum() and correlations.loc["params", "top_threshold"] == threshold
+    assert correlations.loc["params", "spearman_top_mean"] == pytest.approx(
+        spearmanr(params[in_top], table.loc[params.index][in_top])[0], nan_ok=True)
+    markdown = (out / "correlations.md").read_text()
+    assert f"(n={in_top.sum()}" in markdown and "top 5% of the entire search space" in markdown
+    topx = pd.read_csv(out / "topx_nb201_cifar10.csv").set_index(["proxy", "top_percent"])
+    threshold30 = table.sort_values(ascending=False).iloc[int(np.ceil(15625 * 0.3)) - 1]
+    in30 = table.loc[params.index] >= threshold30
+    assert topx.loc[("params", 30), "n"] == in30.sum() and topx.loc[("params", 30), "threshold"] == threshold30
+    assert topx.loc[("params", 30), "spearman_mean"] == pytest.approx(spearmanr(params[in30], table.loc[params.index][in30])[0])
+    assert topx.loc[("params", 30), "ci_low"] < topx.loc[("params", 30), "spearman_mean"] < topx.loc[("params", 30), "ci_high"]
+    assert topx.loc[("params", 30), "seeds"] == 1 and topx.loc[("params", 30), "spearman_std"] == 0.0
     regret = pd.read_csv(out / "regret_nb201_cifar10_fpga_latency_ms.csv")
     assert (regret["regret"] >= 0).all() and set(regret["proxy"]) >= {"params", "vote"}
     # params rises with latency here, so under the loosest budget it picks the costliest network
@@ -42,8 +69,6 @@ def test_survey_report_writes_every_table_and_figure(hw_root, tmp_path):
     assert list(retrieval.columns[-6:]) == ["top5%", "top10%", "top20%", "top30%", "top40%", "top50%"]
     assert "best_found.md" in text and "retrieval.md" in text
     # the fidelity table also correlates the CIFAR-10 scores with the cifar10-valid ground truth
-    from scipy.stats import spearmanr
-
     from nasproxy_bench.store import ResultStore
 
     fidelity = pd.read_csv(out / "fidelity_nb201.csv").set_index("proxy")
@@ -103,3 +128,20 @@ def test_reports_show_only_the_current_version_of_a_proxy(fake_root, tmp_path):
     assert kept == [("params", registry.get_proxy("params").version), ("someone_elses", "3")]
     summary = summarize(store, fake_root)
     assert sorted(summary["proxy"]) == ["params", "someone_elses"]
+
+
+def test_topx_curves_average_over_seeds_on_the_space_threshold(tmp_path):
+    """Space of 200 archs (truth 0..199), sample = the 100 odd ones; two seeds whose scores rank the
+    sample perfectly (+1) and exactly backwards (-1): mean 0, std sqrt(2) at every x. The space's top 10%
+    (truth >= 180) holds the 10 sample members 181, 183, ..., 199."""
+    from nasproxy_bench.survey import RunScores, topx_curves
+
+    truth = pd.Series(np.arange(200.0), index=[f"a{i}" for i in range(200)], name="acc")
+    sample = truth.iloc[1::2]
+    run = RunScores("nb201", "cifar10", 0, {"params": sample.copy()}, {"params": [sample.copy(), -sample]})
+    paths, table = topx_curves(run, truth, tmp_path)
+    table = table.set_index("top_percent")
+    assert paths[0].stat().st_size > 1000
+    assert (table["spearman_mean"].abs() < 1e-12).all() and np.allclose(table["spearman_std"], np.sqrt(2))
+    assert table.loc[10, "threshold"] == 180.0 and table.loc[10, "n"] == 10 and table.loc[50, "n"] == 50
+    assert (table["seeds"] == 2).all()

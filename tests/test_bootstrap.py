@@ -1,0 +1,41 @@
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from nasproxy_bench.bootstrap import correlation_ci, kendall_rows, spearman_ci, spearman_rows
+
+
+def test_row_correlations_match_scipy_with_ties():
+    rng = np.random.default_rng(3)
+    s = rng.integers(0, 6, size=(7, 25)).astype(float)
+    t = s + rng.integers(0, 3, size=(7, 25))
+    for i in range(7):
+        assert kendall_rows(s, t)[i] == pytest.approx(stats.kendalltau(s[i], t[i]).statistic)
+        assert spearman_rows(s, t)[i] == pytest.approx(stats.spearmanr(s[i], t[i]).statistic)
+
+
+def test_kendall_rows_in_chunks(monkeypatch):
+    from nasproxy_bench import bootstrap
+
+    rng = np.random.default_rng(4)
+    s, t = rng.normal(size=(9, 12)), rng.normal(size=(9, 12))
+    whole = kendall_rows(s, t)
+    monkeypatch.setattr(bootstrap, "_PAIR_BUDGET", 100)  # 66 pairs per row: one row per chunk
+    assert np.allclose(kendall_rows(s, t), whole)
+
+
+def test_intervals_contain_the_estimate_and_narrow_with_n():
+    rng = np.random.default_rng(5)
+    truth = rng.normal(size=400)
+    scores = truth + rng.normal(size=400)
+    for kind, fn in (("spearman", stats.spearmanr), ("kendall", stats.kendalltau)):
+        low, high = correlation_ci(scores[:40], truth[:40], kind)
+        assert low < fn(scores[:40], truth[:40]).statistic < high
+        low_all, high_all = correlation_ci(scores, truth, kind, resamples=300)
+        assert high_all - low_all < high - low
+    assert spearman_ci(scores, truth) == correlation_ci(scores, truth, "spearman")
+    assert all(math.isnan(v) for v in correlation_ci(scores[:2], truth[:2], "kendall"))
+    with pytest.raises(ValueError, match="kendall"):
+        correlation_ci(scores, truth, "pearson")
