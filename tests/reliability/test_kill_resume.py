@@ -20,13 +20,14 @@ PROXIES = "params,synflow,slow_weight_sum"
 TOTAL = N * 3
 
 
-def args(root, store, checkpoint):
-    extra = ("--plugin", "reliability_slow", *(("--checkpoint-every", checkpoint) if checkpoint else ()))
+def args(root, store, checkpoint, workers=1):
+    extra = ("--plugin", "reliability_slow", *(("--checkpoint-every", checkpoint) if checkpoint else ()),
+             *(("--workers", str(workers)) if workers > 1 else ()))
     return run_args(root, store, n=N, proxies=PROXIES, extra=extra)
 
 
-def finish(root, store, plugin, checkpoint):
-    process = cli_process(*args(root, store, checkpoint), root=root, extra_path=plugin)
+def finish(root, store, plugin, checkpoint, workers=1):
+    process = cli_process(*args(root, store, checkpoint, workers), root=root, extra_path=plugin)
     out, err = process.communicate(timeout=600)
     assert process.returncode == 0, err
     return out, err
@@ -45,9 +46,9 @@ def records(store) -> int:
     return ResultStore(store).record_count() if store.exists() or store.with_name(store.name + ".journal").exists() else 0
 
 
-def interrupt_at(root, store, plugin, checkpoint, at: int, sig: signal.Signals) -> int:
+def interrupt_at(root, store, plugin, checkpoint, at: int, sig: signal.Signals, workers: int = 1) -> int:
     """Start the run, send ``sig`` once ``at`` records are finished; the records finished at that moment."""
-    process = cli_process(*args(root, store, checkpoint), root=root, extra_path=plugin)
+    process = cli_process(*args(root, store, checkpoint, workers), root=root, extra_path=plugin)
     deadline = time.time() + 300
     while (done := records(store)) < at:
         assert process.poll() is None, f"run ended before {at} records: {process.stderr.read()}"
@@ -88,3 +89,18 @@ def test_interrupted_runs_resume_to_identical_scores(fake_root, slow_plugin, uni
     resumed = stored_scores(store)
     assert resumed == uninterrupted  # every score bit-identical, statuses equal, no record missing or extra
     print(f"{scenario}: interrupted at {seen} of {TOTAL} records, {len(resumed)} records compared, all identical")
+
+
+@pytest.mark.slow
+def test_killed_driver_of_a_two_worker_run_resumes_to_identical_scores(fake_root, slow_plugin, tmp_path):
+    """kill -9 of the driver of a ``--workers 2`` run (its workers die with it): the rerun completes the store
+    and every score equals an uninterrupted two-worker run's, bit for bit."""
+    clean = tmp_path / "clean.h5"
+    finish(fake_root, clean, slow_plugin, "0.2", workers=2)
+    reference = stored_scores(clean)
+    assert len(reference) == TOTAL
+    store = tmp_path / "s.h5"
+    seen = [interrupt_at(fake_root, store, slow_plugin, "0.2", at, signal.SIGKILL, workers=2) for at in (20, 80)]
+    assert all(0 < s < TOTAL for s in seen)
+    finish(fake_root, store, slow_plugin, "0.2", workers=2)
+    assert stored_scores(store) == reference
