@@ -24,6 +24,22 @@ NUM_NODES = 4
 EDGES = tuple((i, j) for i in range(1, NUM_NODES) for j in range(i))  # (to, from), official order
 
 
+def dense_dag_forward(edges: Sequence[nn.Module], x: torch.Tensor, num_nodes: int) -> torch.Tensor:
+    """Node i = sum over j < i of edge (j -> i) applied to node j; edges in (1<-0, 2<-0, 2<-1, ...) order.
+
+    The cell of NB201 / NATS and of the TransNAS-Bench-101 micro space; returns the last node.
+    """
+    nodes, edge = [x], 0
+    for to in range(1, num_nodes):
+        total = None
+        for source in range(to):
+            out = edges[edge](nodes[source])
+            total = out if total is None else total + out
+            edge += 1
+        nodes.append(total)
+    return nodes[-1]
+
+
 class ReLUConvBN(nn.Sequential):
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int) -> None:
         super().__init__(
@@ -86,16 +102,7 @@ class Cell(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes = [x]
-        edge = 0
-        for to in range(1, NUM_NODES):
-            total = None
-            for source in range(to):
-                out = self.edges[edge](nodes[source])
-                total = out if total is None else total + out
-                edge += 1
-            nodes.append(total)
-        return nodes[-1]
+        return dense_dag_forward(self.edges, x, NUM_NODES)
 
 
 class ResidualReduction(nn.Module):

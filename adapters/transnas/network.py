@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nasproxy_bench.adapters.nb201.network import ReLUConvBN
+from nasproxy_bench.adapters.nb201.network import ReLUConvBN, dense_dag_forward
 from nasproxy_bench.adapters.transnas.arch import BASE_CHANNELS, MICRO_SKELETON, MacroArch, MicroArch
 from nasproxy_bench.networks import StagedNetwork
 
@@ -70,15 +70,7 @@ class MicroCell(nn.Module):
                     self.edges.append(micro_op(digit, c_out, c_out, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes, edge = [x], 0
-        for node in range(1, 4):
-            total = None
-            for source in range(node):
-                out = self.edges[edge](nodes[source])
-                total = out if total is None else total + out
-                edge += 1
-            nodes.append(total)
-        return nodes[-1]
+        return dense_dag_forward(self.edges, x, 4)
 
 
 class BasicBlock(nn.Module):
