@@ -1,11 +1,23 @@
 """The result store: every proxy score with its provenance, in one HDF5 file.
 
-Crash safety. The HDF5 file is never modified in place: a checkpoint writes a complete new
-file beside it and atomically renames it over the old one, so a kill at any moment leaves
-either the old or the new file, never a broken one. Between checkpoints every finished
-architecture is appended as one JSON line to ``<store>.journal`` (flushed per record); on the
-next open the journal is replayed and nothing finished is computed again. A lock file
-(``fcntl.flock``, released by the OS even on ``kill -9``) keeps two writers apart.
+Crash safety. No HDF5 file is ever modified in place: every file is written complete under a
+temporary name and atomically renamed into place, so a kill at any moment leaves either the old
+or the new file, never a broken one. Between checkpoints every finished architecture is appended
+as one JSON line to ``<store>.journal`` (flushed per record); on the next open the journal is
+replayed and nothing finished is computed again. A lock file (``fcntl.flock``, released by the
+OS even on ``kill -9``) keeps two writers apart.
+
+Checkpoints at scale (format 2). The store is the main file ``<store>`` plus, while a writer has
+added records since the last full rewrite, immutable segment files ``<store>.segments/NNNNNN.h5``
+(same layout, only the records of one checkpoint). A checkpoint writes one new segment holding
+only the records added since the previous checkpoint, so its cost is proportional to what is new.
+The segments are folded into a new main file (a "compaction": one full rewrite) when they hold as
+many records as the main file, when there are ``MAX_SEGMENTS`` of them, or while the store is
+small (under ``COMPACT_BELOW`` records, where a rewrite takes a fraction of a second): the main
+file doubles between compactions, so every record is rewritten a bounded number of times on
+average. The main file's ``segments_through`` attribute names the last segment it contains;
+readers skip segments up to it, so a kill between the rename of a new main file and the deletion
+of its segments loses and duplicates nothing (the leftovers are deleted by the next writer).
 
 Paths. Lock, journal and temporary file sit beside the *resolved* store path, so a second
 writer reaching the same file through a symlink or another relative path meets the same lock,
@@ -55,7 +67,10 @@ STATUS_ERROR = "error"
 STATUSES = (STATUS_OK, STATUS_UNSUPPORTED, STATUS_ERROR)
 
 FORMAT_ATTR = "nasproxy_bench_store"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: main file + segment files; 1 and unmarked files are read (and upgraded on the first checkpoint)
+SEGMENTS_THROUGH_ATTR = "segments_through"
+COMPACT_BELOW = 20_000  # records: a smaller store is rewritten whole at every checkpoint
+MAX_SEGMENTS = 64
 RUN_DATASETS = frozenset({"arch", "score", "wall_s", "status", "message"})
 
 log = logging.getLogger(__name__)
@@ -300,8 +315,16 @@ class ResultStore:
         self.journal_path = self.real_path.with_name(self.real_path.name + ".journal")
         self.lock_path = self.real_path.with_name(self.real_path.name + ".lock")
         self.rejected_path = self.real_path.with_name(self.real_path.name + ".journal.rejected")
+        self.segments_dir = self.real_path.with_name(self.real_path.name + ".segments")
         self.groups: dict[str, Group] = {}
         self.damaged_groups: list[str] = []
+        self._damaged_in: dict[str, Path] = {}  # damaged group -> the file holding it
+        self._main_version = 0  # format of the main file (0: none or unmarked)
+        self._main_records = 0
+        self._segments_through = 0  # last segment the main file contains
+        self._segments: list[int] = []  # live segments (numbers above _segments_through)
+        self._segment_records = 0
+        self._fresh: dict[str, set[str]] = {}  # run key path -> archs added since the last checkpoint
         self.journal = JournalRead()
         self._warned: set[str] = set()
         self._lock_file = None
@@ -309,63 +332,125 @@ class ResultStore:
         self._unsaved = 0
         self._journaled_groups: set[str] = set()  # provenance goes on a group's first journal line only
         self._last_checkpoint = time.monotonic()
+        self._loaded_state: tuple = ()
         self._load()
 
     # -- reading ---------------------------------------------------------------------------
     def _load(self) -> None:
-        # The journal first, then the HDF5 file: a checkpoint racing with this read then only
-        # moves records from the journal into a file that is read afterwards, so none is missed.
+        for _ in range(5):  # a compaction racing with this read deleted a listed segment: read again
+            try:
+                seen = self._files_state()
+                self._load_once()
+                self._loaded_state = seen
+                return
+            except _SegmentGone:
+                time.sleep(0.05)
+        self._loaded_state = self._files_state()
+        self._load_once()
+
+    def _files_state(self) -> tuple:
+        """What identifies the files' contents (inode, size, mtime of main file, journal and segments)."""
+        def stat(path: Path) -> tuple[int, int, int] | None:
+            try:
+                st = path.stat()
+            except OSError:
+                return None
+            return st.st_ino, st.st_size, st.st_mtime_ns
+        return (stat(self.real_path), stat(self.journal_path), tuple((n, stat(self._segment_path(n))) for n in self._list_segments()))
+
+    def _load_once(self) -> None:
+        # Journal, then segment list, then main file, then segments: a checkpoint racing with this
+        # read only moves records from the journal into a segment, and a compaction only from
+        # segments into the main file, each of which is read afterwards, so none is missed.
         self.journal = read_journal(self.journal_path)
+        listed = self._list_segments()
         self.groups.clear()
-        self.damaged_groups = []
+        self.damaged_groups, self._damaged_in = [], {}
+        self._main_version = self._main_records = self._segments_through = 0
         if self.real_path.exists():
-            self._load_file()
+            self._main_version, self._segments_through = self._load_file(self.real_path)
+            self._main_records = self.record_count()
+        self._segments = [n for n in listed if n > self._segments_through]
+        for number in self._segments:
+            try:
+                self._load_file(self._segment_path(number))
+            except FileNotFoundError:
+                raise _SegmentGone() from None
+        self._segment_records = self.record_count() - self._main_records
+        self._fresh = {}
         for key, arch, record, provenance in self.journal.entries:
             self._group(key, provenance).records[arch] = record
+            self._fresh.setdefault(key.path, set()).add(arch)
         self._warn_about_damage()
 
-    def _load_file(self) -> None:
+    def _segment_path(self, number: int) -> Path:
+        return self.segments_dir / f"{number:06d}.h5"
+
+    def _list_segments(self) -> list[int]:
         try:
-            with h5py.File(self.real_path, "r") as h5:
-                self._check_format(h5)
-                h5.visititems(self._load_group)
+            names = [p.name for p in self.segments_dir.iterdir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
         except OSError as exc:
+            raise DataError(f"cannot list {self.segments_dir} ({_reason(exc)}); check its permissions") from None
+        return sorted(int(n[:-3]) for n in names if n.endswith(".h5") and n[:-3].isdigit())
+
+    def _load_file(self, path: Path) -> tuple[int, int]:
+        """Read one HDF5 file (main or segment) into ``groups``; returns its format and ``segments_through``."""
+        if not path.exists() and path != self.real_path:
+            raise FileNotFoundError(path)
+        try:
+            with h5py.File(path, "r") as h5:
+                version = self._check_format(h5, path)
+                h5.visititems(lambda name, obj: self._load_group(name, obj, path))
+                return version, int(_attr(h5.attrs.get(SEGMENTS_THROUGH_ATTR, 0)))
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            if not path.exists():
+                raise FileNotFoundError(path) from None
             raise DataError(
-                f"result store {self.path} is unreadable ({str(exc).splitlines()[0]}); it was left "
+                f"result store {self.path} is unreadable ({path.name}: {str(exc).splitlines()[0]}); it was left "
                 f"unchanged: pass another --store, or move it aside (records in {self.journal_path.name} are kept)"
             ) from None
 
-    def _check_format(self, h5: h5py.File) -> None:
+    def _check_format(self, h5: h5py.File, path: Path) -> int:
+        shown = self.path if path == self.real_path else path
         marker = h5.attrs.get(FORMAT_ATTR)
         if marker is None:
             foreign = foreign_content(h5)
             if foreign is not None:
                 raise DataError(
-                    f"{self.path} is an HDF5 file but not a nasproxy-bench result store (it holds {foreign}); "
+                    f"{shown} is an HDF5 file but not a nasproxy-bench result store (it holds {foreign}); "
                     "it was left unchanged: pass another --store"
                 )
-            return
+            return 0
         try:
             version = int(_attr(marker))
         except (TypeError, ValueError):
-            raise DataError(f"{self.path}: unreadable store format marker {marker!r}; pass another --store") from None
+            raise DataError(f"{shown}: unreadable store format marker {marker!r}; pass another --store") from None
         if version > FORMAT_VERSION:
             raise DataError(
-                f"{self.path} is a result store of format {version}, newer than this nasproxy-bench reads "
+                f"{shown} is a result store of format {version}, newer than this nasproxy-bench reads "
                 f"({FORMAT_VERSION}); upgrade nasproxy-bench"
             )
+        return version
 
-    def _load_group(self, name: str, obj: Any) -> None:
+    def _load_group(self, name: str, obj: Any, source: Path) -> None:
         if not _is_run_group(obj):
             return
         try:
             key, provenance, records = read_run_group(obj)
         except (KeyError, ValueError, TypeError, OSError) as exc:
-            self.damaged_groups.append(name)
+            if name not in self._damaged_in:
+                self.damaged_groups.append(name)
+            self._damaged_in[name] = source
             self._warn(f"warning: result store {self.path}: run group {name} is damaged "
                        f"({str(exc).strip(chr(39)).splitlines()[0][:120]}); it is skipped, every other group is served")
             return
-        self._group(key, provenance).records.update(records)
+        group = self._group(key, provenance)
+        group.provenance.update(provenance)
+        group.records.update(records)
 
     def _warn_about_damage(self) -> None:
         read = self.journal
@@ -443,7 +528,9 @@ class ResultStore:
             lock.write(f"pid {os.getpid()}")  # overwrite, then cut: a reader never sees it empty
             lock.truncate()
             lock.flush()
-            self._load()  # pick up anything written between construction and locking
+            if self._files_state() != self._loaded_state:
+                self._load()  # pick up anything written between construction and locking
+            self._remove_leftovers()
             try:
                 self._journal = open(self.journal_path, "a", encoding="utf-8")
             except OSError as exc:
@@ -455,6 +542,18 @@ class ResultStore:
             self._release()
             raise
         return self
+
+    def _remove_leftovers(self) -> None:
+        """Segments a compaction already folded into the main file, and temporary files of a killed checkpoint."""
+        if not self.segments_dir.is_dir():
+            return
+        try:
+            for path in self.segments_dir.iterdir():
+                stem = path.name[:-3]
+                if path.name.endswith(".tmp") or (path.name.endswith(".h5") and stem.isdigit() and int(stem) <= self._segments_through):
+                    path.unlink()
+        except OSError as exc:
+            raise NasproxyError(f"cannot tidy {self.segments_dir} ({_reason(exc)}); pass --store a writable location") from None
 
     def _set_rejected_aside(self) -> None:
         if not self.journal.rejected:
@@ -475,6 +574,7 @@ class ResultStore:
         group = self._group(key, provenance)
         group.provenance.update(provenance)
         group.records[arch] = record
+        self._fresh.setdefault(key.path, set()).add(arch)
         entry = {"key": asdict(key), "arch": arch, **asdict(record), "score": _encode(record.score)}
         if key.path not in self._journaled_groups:
             entry["provenance"] = provenance
@@ -517,19 +617,69 @@ class ResultStore:
             self.checkpoint()
 
     def checkpoint(self) -> None:
-        """Write everything to a new HDF5 file, swap it in atomically, then empty the journal.
+        """Save what the journal holds into a new segment (or, see the module notes, a new main file), then empty the journal.
 
-        If the new file cannot be written (disk full, quota), the old file and the journal
-        stay as they were and a ``DataError`` says so.
+        If the new file cannot be written (disk full, quota), every file already written and the
+        journal stay as they were and a ``DataError`` says so.
         """
-        tmp = self.real_path.with_name(self.real_path.name + ".tmp")
-        image = self._file_image()
+        fresh = sum(len(archs) for archs in self._fresh.values())
+        if self._should_compact(fresh):
+            self._compact()
+        elif fresh:
+            self._write_segment(fresh)
+        if self._journal is not None:
+            self._journal.truncate(0)
+            self._journal.flush()
+            self._journaled_groups.clear()  # provenance is in the HDF5 files now
+        self._fresh = {}
+        self._unsaved = 0
+        self._last_checkpoint = time.monotonic()
+
+    def _should_compact(self, fresh: int) -> bool:
+        if not self.real_path.exists() or self._main_version < FORMAT_VERSION:
+            return True  # first checkpoint, or an old-format main file (upgraded here)
+        if self._main_records + self._segment_records + fresh < COMPACT_BELOW:
+            return bool(fresh) or bool(self._segments)
+        if not fresh:
+            return False
+        return self._segment_records + fresh >= self._main_records or len(self._segments) + 1 >= MAX_SEGMENTS
+
+    def _compact(self) -> None:
+        """Rewrite the main file with every record, then delete the segments it now contains."""
+        through = max([self._segments_through, *self._list_segments()])
+        image = self._file_image(self.groups, {SEGMENTS_THROUGH_ATTR: through} if through else {}, with_damaged=True)
+        self._commit(image, self.real_path)
+        for number in self._list_segments():
+            if number <= through:
+                self._segment_path(number).unlink(missing_ok=True)
+        self._main_version, self._segments_through = FORMAT_VERSION, through
+        self._main_records, self._segments, self._segment_records = self.record_count(), [], 0
+        self._damaged_in = dict.fromkeys(self._damaged_in, self.real_path)
+
+    def _write_segment(self, fresh: int) -> None:
+        number = max([self._segments_through, *self._list_segments()]) + 1
+        groups = {path: Group(self.groups[path].key, self.groups[path].provenance,
+                              {arch: self.groups[path].records[arch] for arch in sorted(archs)})
+                  for path, archs in self._fresh.items() if archs}
+        try:
+            self.segments_dir.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise DataError(f"could not checkpoint result store {self.path} ({_reason(exc)}); the previous store and its "
+                            "journal are intact: free space and rerun the same command to resume") from None
+        self._commit(self._file_image(groups, {"segment": number}), self._segment_path(number))
+        self._segments.append(number)
+        self._segment_records += fresh
+
+    def _commit(self, image: bytes, path: Path) -> None:
+        """Write ``image`` to ``path`` through a temporary file, fsync and an atomic rename."""
+        tmp = path.with_name(path.name + ".tmp")
         try:
             with open(tmp, "wb") as handle:
                 handle.write(image)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, self.real_path)
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise DataError(
@@ -539,26 +689,22 @@ class ResultStore:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        if self._journal is not None:
-            self._journal.truncate(0)
-            self._journal.flush()
-            self._journaled_groups.clear()  # provenance is in the HDF5 file now
-        self._unsaved = 0
-        self._last_checkpoint = time.monotonic()
 
-    def _file_image(self) -> bytes:
-        """The whole store as HDF5 bytes, built in memory so that only plain file writes touch the disk.
+    def _file_image(self, groups: dict[str, Group], root_attrs: dict[str, Any], *, with_damaged: bool = False) -> bytes:
+        """An HDF5 file of ``groups`` as bytes, built in memory so that only plain file writes touch the disk.
 
         (HDF5 reports a full disk as a RuntimeError plus stray messages; a plain write gives one OSError.)
         """
         image = io.BytesIO()
         with h5py.File(image, "w") as h5:
             h5.attrs[FORMAT_ATTR] = FORMAT_VERSION
-            for path, group in sorted(self.groups.items()):
+            for name, value in root_attrs.items():
+                h5.attrs[name] = value
+            for path, group in sorted(groups.items()):
                 _write_group(h5.create_group(path), group)
-            if self.damaged_groups:
-                with h5py.File(self.real_path, "r") as old:
-                    for name in self.damaged_groups:
+            if with_damaged:
+                for name in self.damaged_groups:
+                    with h5py.File(self._damaged_in[name], "r") as old:
                         _copy_group_as_is(old[name], h5, name)
         return image.getvalue()
 
@@ -586,6 +732,24 @@ class ResultStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _SegmentGone(Exception):
+    """A listed segment vanished while reading (a compaction folded it into the main file)."""
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort: some file systems refuse directory fsync)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _same_but_sample(a: RunKey, b: RunKey) -> bool:
