@@ -113,6 +113,16 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--proxies", help="with --add: comma-separated cheap proxies")
     chk.add_argument("--n", type=_positive_int, default=50, help="with --add: sample size (default 50)")
     chk.add_argument("--batch-size", type=_positive_int, default=32, help="with --add: batch size (default 32)")
+    data = sub.add_parser("data", parents=[common], help="official data files: status, download")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    status = data_sub.add_parser("status", parents=[common], help="per benchmark: expected files, present/missing, size, SHA-256")
+    status.add_argument("name", nargs="?", default="all", help="benchmark or data group (default all)")
+    status.add_argument("--no-checksums", action="store_true", help="skip SHA-256 of present files (faster on large files)")
+    fetch = data_sub.add_parser("download", parents=[common], help="fetch, verify, unpack and import the official files")
+    fetch.add_argument("name", help="benchmark or data group (see 'data status'), or 'all'")
+    fetch.add_argument("--optional", action="store_true", help="also fetch files marked optional (alternative sources)")
+    fetch.add_argument("--no-import", action="store_true", help="only fetch and verify")
+    fetch.add_argument("--no-progress", action="store_true")
     from nasproxy_bench.search.command import add_parser as add_search_parser
 
     add_search_parser(sub, common)
@@ -333,6 +343,20 @@ def cmd_verify(args: argparse.Namespace) -> None:
         raise NasproxyError(f"{len(result.mismatches)} mismatches, first: {result.mismatches[0]}")
 
 
+def cmd_data(args: argparse.Namespace) -> None:
+    from nasproxy_bench.datafiles import load_manifest, select_groups, status_lines
+
+    data_root = resolve_data_root(args.data_root)
+    groups = select_groups(load_manifest(), args.name)
+    if args.data_command == "status":
+        print("\n".join(status_lines(groups, data_root, checksums=not args.no_checksums)))
+        return
+    from nasproxy_bench.download import download_groups
+
+    download_groups(groups, data_root, optional=args.optional, run_import=not args.no_import,
+                    trust_pickles=args.trust_pickles, progress=not args.no_progress)
+
+
 def cmd_search(args: argparse.Namespace) -> None:
     from nasproxy_bench.search.command import cmd_search as search
 
@@ -348,7 +372,7 @@ def cmd_gennas(args: argparse.Namespace) -> None:
 COMMANDS = {
     "list": cmd_list, "run": cmd_run, "report": cmd_report, "compare": cmd_compare, "bench": cmd_bench,
     "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify, "merge": cmd_merge,
-    "search": cmd_search,
+    "search": cmd_search, "data": cmd_data,
     "gennas": cmd_gennas,
 }
 
