@@ -73,3 +73,53 @@ def test_truncated_pickle_is_a_clear_error(tmp_path):
 def test_missing_source_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         import_nb201(tmp_path / "nope.pth")
+
+
+def official_pth(tmp_path, extra=None):
+    """A file in the official NAS-Bench-201 .pth layout: meta_archs, arch2infos {index: {'less', 'full'}}, evaluated_indexes."""
+    less = {i: _record(i, arch, 10.0 * (i + 1)) for i, arch in enumerate(["x", "y"])}
+    for record in less.values():
+        for result in record["all_results"].values():
+            result["epochs"] = 12
+            result["eval_acc1es"] = {f"{k.split('@')[0]}@11": v for k, v in result["eval_acc1es"].items() if k.endswith("@199")}
+    data = {"meta_archs": ["x", "y"], "evaluated_indexes": [0, 1],
+            "arch2infos": {i: {"less": less[i], "full": _record(i, arch, 70.0 + 10 * i)} for i, arch in enumerate(["x", "y"])}}
+    if extra is not None:
+        data["arch2infos"][0]["full"]["dataset_seed"] = extra
+    path = tmp_path / "NAS-Bench-201-v1_0-fake.pth"
+    torch.save(data, path)
+    return path
+
+
+@pytest.mark.parametrize(("hp", "expected"), [("200", [71.0, 81.0]), ("12", [11.0, 21.0])])
+def test_cli_imports_the_official_pth_for_either_schedule(tmp_path, capsys, hp, expected):
+    from nasproxy_bench.cli import main
+
+    path = official_pth(tmp_path)
+    assert main(["import", "nb201", "--source", str(path), "--hp", hp, "--data-root", str(tmp_path / "root")]) == 0
+    table = pd.read_csv(tmp_path / "root/benchmarks/nb201/nb201.csv")
+    assert table["arch"].tolist() == ["x", "y"] and table["cifar10/test_acc"].tolist() == expected
+
+
+def test_pth_needing_other_globals_needs_the_explicit_opt_in(tmp_path, capsys):
+    from argparse import Namespace
+
+    from nasproxy_bench.cli import main
+
+    path = official_pth(tmp_path, extra=Namespace(seed=777))
+    root = ["--data-root", str(tmp_path / "root")]
+    assert main(["import", "nb201", "--source", str(path), *root]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "argparse.Namespace" in err and "--trust-pickles" in err
+    assert not (tmp_path / "root/benchmarks/nb201/nb201.csv").exists()
+    assert main(["import", "nb201", "--source", str(path), "--trust-pickles", *root]) == 0
+    assert pd.read_csv(tmp_path / "root/benchmarks/nb201/nb201.csv")["cifar10/test_acc"].tolist() == [71.0, 81.0]
+
+
+def test_pth_whose_records_disagree_with_meta_archs_is_refused(tmp_path):
+    data = {"meta_archs": ["x", "y"], "arch2infos": {0: {"full": _record(0, "y", 70.0)}}}
+    torch.save(data, tmp_path / "bad.pth")
+    with pytest.raises(DataError, match="not in meta_archs"):
+        import_nb201(tmp_path / "bad.pth")
+    with pytest.raises(DataError, match="--hp 90 is neither"):
+        import_nb201(tmp_path / "bad.pth", hp="90")

@@ -71,14 +71,30 @@ def _nats_records(directory: Path, hp: str, trust: bool) -> Iterable[Mapping[str
         yield data[hp]
 
 
-def _pth_records(path: Path, trust: bool) -> Iterable[Mapping[str, Any]]:
+PTH_SCHEDULES = {"200": "full", "12": "less"}  # NB201 .pth: arch2infos[index] = {'less': 12-epoch, 'full': 200-epoch}
+
+
+def _pth_records(path: Path, hp: str, trust: bool) -> Iterable[Mapping[str, Any]]:
+    """The ``ArchResults`` records of an official NAS-Bench-201 ``.pth`` (``{'meta_archs', 'arch2infos', ...}``).
+
+    Loaded with the restricted unpickler; a file that needs more is refused unless ``trust`` (``--trust-pickles``).
+    """
+    if hp not in PTH_SCHEDULES:
+        raise DataError(f"{path}: an NB201 .pth holds the 12- and 200-epoch schedules; --hp {hp} is neither")
     data = safe_torch_load(path, allow_unsafe=trust)
     try:
-        infos = data["arch2infos"]
+        infos, meta = data["arch2infos"], data["meta_archs"]
     except (KeyError, TypeError):
-        raise DataError(f"{path}: no 'arch2infos'; not a NAS-Bench-201 .pth file") from None
+        raise DataError(f"{path}: no 'arch2infos'/'meta_archs'; not a NAS-Bench-201 .pth file") from None
     for index in sorted(infos):
-        yield infos[index]["full"]
+        try:
+            record = infos[index][PTH_SCHEDULES[hp]]
+        except (KeyError, TypeError):
+            raise DataError(f"{path}: architecture {index} has no '{PTH_SCHEDULES[hp]}' ({hp}-epoch) results") from None
+        if not 0 <= int(index) < len(meta) or meta[int(index)] != record.get("arch_str"):
+            raise DataError(f"{path}: architecture {index} is {record.get('arch_str')!r} in arch2infos but not in meta_archs; "
+                            "damaged file: download it again")
+        yield record
 
 
 def import_nb201(source: Path, *, hp: str = "200", trust_pickles: bool = False) -> pd.DataFrame:
@@ -89,7 +105,7 @@ def import_nb201(source: Path, *, hp: str = "200", trust_pickles: bool = False) 
     if source.is_dir():
         records = _nats_records(source, hp, trust_pickles)
     elif source.suffix == ".pth":
-        records = _pth_records(source, trust_pickles)
+        records = _pth_records(source, hp, trust_pickles)
     else:
         raise DataError(f"{source}: expected a NATS-tss folder or an NB201 .pth file")
     frame = pd.DataFrame([record_to_row(r) for r in records])
