@@ -21,6 +21,7 @@ import itertools
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -72,11 +73,19 @@ def write(path: Path, keys: list[RunKey], archs: list[str], every: int) -> dict:
     checkpoints.append(time.perf_counter() - t)  # close() = the final checkpoint
     total = time.perf_counter() - start
     n = len(keys) * len(archs)
+    periodic = checkpoints[:-1] or checkpoints
     return {"records": n, "total_s": round(total, 2), "records_per_s": round(n / total), "add_s": round(add_s, 2),
             "checkpoints": len(checkpoints), "checkpoint_total_s": round(sum(checkpoints), 2),
-            "checkpoint_first_s": round(checkpoints[0], 3), "checkpoint_last_full_s": round(checkpoints[-2] if len(checkpoints) > 1
-                                                                                          else checkpoints[-1], 3),
-            "file_bytes": path.stat().st_size}
+            "checkpoint_first_s": round(checkpoints[0], 3), "checkpoint_last_periodic_s": round(periodic[-1], 3),
+            "checkpoint_median_s": round(statistics.median(checkpoints), 3), "checkpoint_max_s": round(max(checkpoints), 3),
+            "checkpoint_s_each": [round(c, 2) for c in checkpoints],
+            "file_bytes": path.stat().st_size, "store_bytes": store_bytes(path)}
+
+
+def store_bytes(path: Path) -> int:
+    """Main file plus segment files (format 2)."""
+    segments = path.with_name(path.name + ".segments")
+    return path.stat().st_size + (sum(p.stat().st_size for p in segments.iterdir()) if segments.is_dir() else 0)
 
 
 def crash_child(path: Path, n: int) -> None:
@@ -99,7 +108,7 @@ def resume(path: Path, keys: list[RunKey], archs: list[str], crash_records: int)
     total = time.perf_counter() - t
     store.close()
     return {"journal_records": crash_records, "journal_bytes": journal_bytes, "open_for_writing_s": round(opened, 2),
-            "resume_total_s": round(total, 2), "todo_after_resume": todo, "file_bytes_after": path.stat().st_size}
+            "resume_total_s": round(total, 2), "todo_after_resume": todo, "store_bytes_after": store_bytes(path)}
 
 
 def read_only_open(path: Path) -> float:
