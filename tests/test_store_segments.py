@@ -189,3 +189,26 @@ def test_kill_9_during_checkpoints_loses_nothing_already_checkpointed(tmp_path):
         records = ResultStore(path).done(KEY)
         assert len(records) >= checkpointed
         assert all(records[f"a{i}"].score == i * 0.5 for i in range(checkpointed))
+
+
+def test_a_reader_whose_listed_segment_vanishes_reads_again(tmp_path, no_small_store_rewrite, monkeypatch):
+    path = tmp_path / "s.h5"
+    with ResultStore(path) as store:
+        add(store, KEY, ["a0", "a1", "a2"])
+        store.checkpoint()
+        add(store, KEY, ["b0"])
+    loads = []
+    real_list, real_load = ResultStore._list_segments, ResultStore._load_once
+
+    def counting_load(self):
+        loads.append(1)
+        return real_load(self)
+
+    def racing(self):  # during the first load the listing still names a segment a compaction has just deleted
+        found = real_list(self)
+        return [*found, 7] if len(loads) == 1 else found
+
+    monkeypatch.setattr(ResultStore, "_load_once", counting_load)
+    monkeypatch.setattr(ResultStore, "_list_segments", racing)
+    reader = ResultStore(path)
+    assert sorted(reader.done(KEY)) == ["a0", "a1", "a2", "b0"] and len(loads) == 2
