@@ -268,3 +268,10 @@ def test_unknown_name_is_one_line(tmp_path, capsys):
     assert main(["data", "download", "nope", "--data-root", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "unknown benchmark or data group 'nope'" in err
+
+
+def test_missing_pooch_is_one_line(server, tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "pooch", None)  # as if the 'download' extra were not installed
+    with pytest.raises(DataError) as caught:
+        fetch(official(f"{server}/file.bin"), tmp_path, progress=False)
+    assert "pip install 'nasproxy-bench[download]'" in one_line(caught)
