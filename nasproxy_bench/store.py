@@ -368,7 +368,10 @@ class ResultStore:
         self.damaged_groups, self._damaged_in = [], {}
         self._main_version = self._main_records = self._segments_through = 0
         if self.real_path.exists():
-            self._main_version, self._segments_through = self._load_file(self.real_path)
+            try:
+                self._main_version, self._segments_through = self._load_file(self.real_path)
+            except FileNotFoundError:
+                raise _SegmentGone() from None  # moved away while reading: read again
             self._main_records = self.record_count()
         self._segments = [n for n in listed if n > self._segments_through]
         for number in self._segments:
@@ -735,7 +738,7 @@ class ResultStore:
 
 
 class _SegmentGone(Exception):
-    """A listed segment vanished while reading (a compaction folded it into the main file)."""
+    """A file vanished while reading (a compaction folded a listed segment into the main file)."""
 
 
 def _fsync_dir(folder: Path) -> None:
