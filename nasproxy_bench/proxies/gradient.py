@@ -241,7 +241,7 @@ PROXIES = (
     ProxySpec("synflow", synflow, "gradient", "1", tasks=ALL_TASKS, needs_data=False, bn="off", dtype="float64",
               description="Σ |θ| ⊙ ∂R/∂θ, all-ones input, BN off, float64"),
     ProxySpec("synflow_bn", synflow_bn, "gradient", "2", tasks=ALL_TASKS, needs_data=False, bn="train", dtype="float64",
-              description="synflow with BatchNorm kept"),
+              description="Σ |θ ⊙ ∂R/∂θ| with BatchNorm kept (train mode, batch of one), float64"),
     ProxySpec("gradsign", gradsign, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="Σ_k |Σ_i sign(per-sample ∂L/∂θ_k)|"),
     ProxySpec("zico", zico, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, n_batches=2,
               description="Σ_l log Σ mean|g|/std(g) over 2 batches"),
