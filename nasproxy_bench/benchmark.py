@@ -159,6 +159,20 @@ class Benchmark(ABC):
     def build(self, arch: str, dataset: str) -> nn.Module:
         """An untrained PyTorch network for ``arch`` on ``dataset`` (random init from torch's RNG)."""
 
+    def build_resized(
+        self, arch: str, dataset: str, *, channels: int, cells_per_stage: int, depth: int | None = None, stem: bool = True
+    ) -> nn.Module:
+        """``arch`` on a smaller copy of the space's skeleton, for proxies whose protocol fixes the probe network.
+
+        TE-NAS (Chen et al., ICLR'21) scores a cell on NB201's skeleton at ``channels`` initial
+        channels and ``cells_per_stage`` cells per stage; ``depth`` keeps only the first layers
+        (cells and reduction blocks) before the BN-ReLU-pooling-classifier head, and without
+        ``stem`` the input must already have ``channels`` channels. Spaces whose architecture
+        is not a cell on such a skeleton do not implement it: the proxies that need it then
+        record ``unsupported``.
+        """
+        raise UnsupportedNetwork(f"{self.name} does not build resized copies of its architectures (Benchmark.build_resized)")
+
     def cell_graph(self, arch: str) -> CellGraph | None:
         """The cell DAG for topology proxies, or None where the space has no cells."""
         return None

@@ -28,7 +28,6 @@ NB201_SPR = {
     "zico": (0.80, 0.81, 0.79),
     "gradsign": (0.77, 0.79, 0.78),
     "ntk_cond": (0.44, 0.43, 0.63),
-    "ntk_cond_te": (0.44, 0.43, 0.63),  # the same published numbers: TE-NAS's definition
 }
 UNCONFIRMED = "unconfirmed"
 _ZICO_TABLE = "ZiCo (Li et al., ICLR 2023), NATS-Bench-TSS correlation table"
@@ -47,9 +46,8 @@ SOURCES = {
     "zico": f"{UNCONFIRMED}: candidate the proxy's own paper, {_ZICO_TABLE}",
     "gradsign": f"{UNCONFIRMED}: candidate the proxy's own paper, GradSign (Zhang & Jia, ICLR 2022)",
     "ntk_cond": f"{UNCONFIRMED}: candidate {_ZICO_TABLE} (TE-NAS row)",
-    "ntk_cond_te": f"{UNCONFIRMED}: candidate {_ZICO_TABLE} (TE-NAS row)",
 }
-ABSOLUTE = ("ntk_cond", "ntk_cond_te")  # published as |ρ|
+ABSOLUTE = ("ntk_cond",)  # published as |ρ|
 TOLERANCE = 0.05
 
 

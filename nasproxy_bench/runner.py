@@ -47,7 +47,7 @@ def resolve_proxies(names: Iterable[str]) -> list[ProxySpec]:
     """The per-network proxies to run; an ensemble contributes its constituents instead.
 
     ``all`` is every registered proxy except the opt-in (expensive) ones; name those explicitly,
-    e.g. ``all,ntk_cond_te``.
+    e.g. ``all,ntk_cond_full``.
     """
     from nasproxy_bench.registry import proxies
 

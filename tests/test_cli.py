@@ -73,7 +73,7 @@ def test_list_shows_benchmarks_datasets_and_proxies(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "nb201" in out and "ImageNet16-120" in out and "params" in out
-    assert "ntk_cond_te" in out and "[opt-in" in out.split("ntk_cond_te", 1)[1].splitlines()[0]
+    assert "ntk_cond_full" in out and "[opt-in" in out.split("ntk_cond_full", 1)[1].splitlines()[0]
 
 
 def test_shards_merged_equal_one_run(fake_root, tmp_path, capsys):

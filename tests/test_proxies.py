@@ -129,7 +129,7 @@ def test_jacob_cov_on_a_linear_model_and_nan_for_an_input_blind_network():
     assert math.isnan(score("jacob_cov", context(blind, x, y, n_out=2)))  # kept as NaN -> coverage
 
 
-@pytest.mark.parametrize("name", ["ntk_cond", "ntk_cond_te"])  # without BatchNorm the two agree
+@pytest.mark.parametrize("name", ["ntk_cond_ps", "ntk_cond_full"])  # without BatchNorm the two agree
 def test_ntk_condition_number_of_linear_model_is_that_of_the_gram_matrix(name):
     net = nn.Linear(5, 1, bias=False)
     x = torch.randn(4, 5, generator=torch.Generator().manual_seed(1))
@@ -139,7 +139,7 @@ def test_ntk_condition_number_of_linear_model_is_that_of_the_gram_matrix(name):
     assert get_proxy(name).direction is Direction.LOWER
 
 
-def test_ntk_cond_te_couples_batchnorm_like_a_loop_of_backward_passes(monkeypatch):
+def test_ntk_cond_full_couples_batchnorm_like_a_loop_of_backward_passes(monkeypatch):
     """Reference: TE-NAS's procedure written out, one backward per sample through one forward."""
     torch.manual_seed(3)
     net = nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(16, 2))
@@ -155,9 +155,9 @@ def test_ntk_cond_te_couples_batchnorm_like_a_loop_of_backward_passes(monkeypatc
     jac = torch.stack(rows)
     eig = torch.linalg.eigvalsh(jac @ jac.T)
     ctx = context(net, x, torch.zeros(7, dtype=torch.long), n_out=2)
-    coupled = score("ntk_cond_te", ctx)
+    coupled = score("ntk_cond_full", ctx)
     assert coupled == pytest.approx(float(eig[-1] / eig[0]), rel=1e-5)
-    assert coupled != pytest.approx(score("ntk_cond", ctx), rel=1e-2)  # per-sample BN is another kernel
+    assert coupled != pytest.approx(score("ntk_cond_ps", ctx), rel=1e-2)  # per-sample BN is another kernel
 
 
 def test_zen_reads_running_variance_after_clean_and_perturbed_pass():
@@ -188,10 +188,10 @@ def test_zen_reads_running_variance_after_clean_and_perturbed_pass():
 def test_opt_in_proxies_run_only_when_named():
     from nasproxy_bench.runner import resolve_proxies
 
-    assert get_proxy("ntk_cond_te").opt_in
+    assert get_proxy("ntk_cond_full").opt_in
     default = [s.name for s in resolve_proxies(["all"])]
-    assert "ntk_cond_te" not in default and "ntk_cond" in default
-    assert [s.name for s in resolve_proxies(["all", "ntk_cond_te"])][-1] == "ntk_cond_te"
+    assert "ntk_cond_full" not in default and "ntk_cond" in default and "ntk_cond_ps" in default
+    assert [s.name for s in resolve_proxies(["all", "ntk_cond_full"])][-1] == "ntk_cond_full"
 
 
 def test_gradsign_matches_a_loop_of_per_sample_backward_passes(linear2):

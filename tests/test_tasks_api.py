@@ -100,7 +100,7 @@ def test_gradient_proxies_use_the_task_loss():
     nn.functional.l1_loss(model(ctx.batch.x), target).backward()
     expected = sum(float(m.weight.grad.norm()) for m in model.modules() if isinstance(m, nn.Conv2d))
     assert record.score == pytest.approx(expected, rel=1e-5)
-    for name in ("snip", "fisher", "grasp", "synflow", "jacob_cov", "gradsign", "ntk_cond", "zen", "naswot"):
+    for name in ("snip", "fisher", "grasp", "synflow", "jacob_cov", "gradsign", "ntk_cond_ps", "ntk_cond_full", "zen", "naswot"):
         assert evaluate(get_proxy(name), ctx).status == STATUS_OK, name
 
 

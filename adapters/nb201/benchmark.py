@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from torch import nn
 
-from nasproxy_bench.adapters.nb201.network import EDGES, NUM_NODES, OPS, NB201Network
+from nasproxy_bench.adapters.nb201.network import EDGES, NUM_NODES, OPS, NB201Network, ResizedCellNetwork
 from nasproxy_bench.benchmark import CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind, VerifyResult
 from nasproxy_bench.errors import DataError
 
@@ -143,6 +143,12 @@ class NB201Benchmark(TableBenchmark):
     def build(self, arch: str, dataset: str) -> nn.Module:
         spec = self.dataset(dataset)
         return NB201Network(self.parse(arch).ops, spec.num_outputs)
+
+    def build_resized(
+        self, arch: str, dataset: str, *, channels: int, cells_per_stage: int, depth: int | None = None, stem: bool = True
+    ) -> nn.Module:
+        spec = self.dataset(dataset)
+        return ResizedCellNetwork(self.parse(arch).ops, spec.num_outputs, channels, cells_per_stage, depth=depth, stem=stem)
 
     def import_table(self, source: Path, *, hp: str = "200", **_options: object) -> tuple[pd.DataFrame, Path]:
         from nasproxy_bench.adapters.nb201.importer import import_nb201

@@ -174,3 +174,31 @@ class NB201Network(TinyCellNetwork):
         n = cells_per_stage
         widths = [channels] * n + [2 * channels] * (n + 1) + [4 * channels] * (n + 1)
         super().__init__(ops, widths, num_classes)
+
+
+class ResizedCellNetwork(TinyCellNetwork):
+    """NB201's skeleton at another size: TE-NAS's probe networks (``TinyNetworkDarts`` with C, N, depth, use_stem).
+
+    Widths C, 2C, 4C with ``cells_per_stage`` cells per stage; ``depth`` keeps the first layers
+    only (TE-NAS's linear-region network is C=1, one cell, no stem: its input has C channels).
+    The head (BN-ReLU, pooling, classifier) follows the last kept layer.
+    """
+
+    def __init__(
+        self, ops: Sequence[str], num_classes: int, channels: int, cells_per_stage: int, *, depth: int | None = None, stem: bool = True
+    ) -> None:
+        n = cells_per_stage
+        if channels < 1 or n < 1:
+            raise ValueError(f"a resized NB201 network needs channels >= 1 and cells_per_stage >= 1, got {channels}, {n}")
+        widths = [channels] * n + [2 * channels] * (n + 1) + [4 * channels] * (n + 1)
+        if depth is not None and not 1 <= depth <= len(widths):
+            raise ValueError(f"depth must be between 1 and {len(widths)} layers, got {depth}")
+        kept = widths if depth is None else widths[:depth]
+        super().__init__(ops, widths, num_classes)
+        if len(kept) != len(self.cells):
+            self.cells = self.cells[: len(kept)]
+            self.stage_ends = tuple(end for end in self.stage_ends if end < len(kept))
+            self.head = nn.Sequential(nn.BatchNorm2d(kept[-1]), nn.ReLU(inplace=False))
+            self.classifier = nn.Linear(kept[-1], num_classes)
+        if not stem:
+            self.stem = nn.Identity()

@@ -10,10 +10,15 @@ from torch import nn
 from nasproxy_bench.errors import UnsupportedNetwork
 from nasproxy_bench.networks import EncoderDecoder, encoder_module
 from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
-from nasproxy_bench.proxies.passes import hamming_kernel, relu_codes
+from nasproxy_bench.proxies.passes import hamming_kernel
 
+# TE-NAS settings (VITA-Group/TENAS prune_tenas.py / prune_launch.py; lines cited in docs/proxies.md)
+NLR_WIDTH = 1  # model_config_thin: C=1
+NLR_DEPTH = 1  # model_config_thin: depth=1, use_stem=False (one cell)
+NLR_PATCH = 3  # Linear_Region_Collector(input_size=(1000, 1, 3, 3), ...)
 NLR_SAMPLES = 1000
-NLR_SIZE = 4
+NLR_BATCHES = 3  # sample_batch=3
+NLR_REPEATS = 3  # --repeat 3
 ZEN_MIXUP = 0.01
 ZEN_REPEATS = 1
 
@@ -25,19 +30,67 @@ def naswot(ctx: ProxyContext) -> float:
     return float(logdet) if sign > 0 else -math.inf
 
 
-def nlr(ctx: ProxyContext) -> float:
-    """Number of linear regions hit by Gaussian samples: distinct ReLU patterns (TE-NAS style).
+def random_patches(x: torch.Tensor, count: int, size: int, gen: torch.Generator) -> torch.Tensor:
+    """``count`` random ``size``x``size`` crops of one random channel of random images of ``x``: (count, 1, size, size).
 
-    Uses ``NLR_SAMPLES`` standard-normal inputs of spatial size ``NLR_SIZE`` (generated from the
-    run seed). Low-dimensional inputs keep the count below the sample size for simple
-    networks, but it still saturates for most NB201 cells, so its resolution is limited.
+    TE-NAS's region counter reads training images through ``RandomCrop(size, padding=0)`` and
+    ``RandChannel(1)``; here the crops come from the run's fixed (normalised) minibatch.
+    """
+    n, channels, height, width = x.shape
+    if height < size or width < size:
+        raise UnsupportedNetwork(f"inputs of {height}x{width} are smaller than the {size}x{size} patches nlr needs")
+    image = torch.randint(n, (count,), generator=gen)
+    channel = torch.randint(channels, (count,), generator=gen)
+    top = torch.randint(height - size + 1, (count,), generator=gen)
+    left = torch.randint(width - size + 1, (count,), generator=gen)
+    offsets = torch.arange(size)
+    rows = (top[:, None] + offsets)[:, :, None]
+    cols = (left[:, None] + offsets)[:, None, :]
+    index = [t.to(x.device) for t in (image[:, None, None], channel[:, None, None], rows, cols)]
+    return x[index[0], index[1], index[2], index[3]].unsqueeze(1)
+
+
+def relu_patterns(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """On/off state of every unit after every ``nn.ReLU`` module that sees a 4-D input: (batch, units), bool.
+
+    The units TE-NAS's ``Linear_Region_Collector`` hooks (ReLU modules on feature maps).
+    """
+    codes: list[torch.Tensor] = []
+
+    def keep(_module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        if inputs[0].dim() == 4:
+            codes.append((output > 0).flatten(1))
+
+    handles = [m.register_forward_hook(keep) for m in model.modules() if isinstance(m, nn.ReLU)]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    if not codes:
+        raise UnsupportedNetwork("network has no ReLU on feature maps")
+    return torch.cat(codes, dim=1)
+
+
+def nlr(ctx: ProxyContext) -> float:
+    """Number of linear regions by TE-NAS's protocol (Chen et al., ICLR'21; settings in docs/proxies.md).
+
+    The cell is built at ``NLR_WIDTH`` channel as ``NLR_DEPTH`` layer without stem
+    (``Benchmark.build_resized``), in train mode, with torch's default initialisation. Its ReLU
+    patterns are read on ``NLR_BATCHES`` batches of ``NLR_SAMPLES`` one-channel
+    ``NLR_PATCH``x``NLR_PATCH`` image crops; the score is the number of distinct patterns, averaged
+    over ``NLR_REPEATS`` initialisations (each with new crops).
     """
     if len(ctx.dataset.input_shape) != 3:
         raise UnsupportedNetwork("nlr needs image inputs")
     gen = torch.Generator().manual_seed(ctx.seed)
-    x = torch.randn((NLR_SAMPLES, ctx.dataset.input_shape[0], NLR_SIZE, NLR_SIZE), generator=gen).to(ctx.device)
-    codes = relu_codes(ctx.fresh_model(), x)
-    return float(torch.unique(codes, dim=0).shape[0])
+    counts = []
+    for repeat in range(NLR_REPEATS):
+        model = ctx.resized_model(repeat, channels=NLR_WIDTH, cells_per_stage=1, depth=NLR_DEPTH, stem=False)
+        patterns = [relu_patterns(model, random_patches(ctx.batch.x, NLR_SAMPLES, NLR_PATCH, gen)) for _ in range(NLR_BATCHES)]
+        counts.append(torch.unique(torch.cat(patterns), dim=0).shape[0])
+    return sum(counts) / len(counts)
 
 
 def _pooled_input(model: nn.Module) -> nn.Module:
@@ -107,8 +160,9 @@ def zen(ctx: ProxyContext) -> float:
 
 PROXIES = (
     ProxySpec("naswot", naswot, "activation", "1", tasks=ALL_TASKS, description="log|det K| of ReLU-code kernel (NASWOT)"),
-    ProxySpec("nlr", nlr, "activation", "1", needs_data=False, tasks=ALL_TASKS,
-              description=f"#linear regions over {NLR_SAMPLES} Gaussian {NLR_SIZE}x{NLR_SIZE} inputs"),
+    ProxySpec("nlr", nlr, "activation", "2", tasks=ALL_TASKS,
+              description=f"#linear regions of the C={NLR_WIDTH} one-cell network over {NLR_BATCHES}x{NLR_SAMPLES} "
+                          f"{NLR_PATCH}x{NLR_PATCH} crops, mean of {NLR_REPEATS} inits (TE-NAS)"),
     ProxySpec("zen", zen, "activation", "2", needs_data=False, log_scale=True, tasks=ALL_TASKS,
               description="Zen-score, Gaussian inputs and weights"),
 )

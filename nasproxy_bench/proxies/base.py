@@ -103,6 +103,17 @@ class ProxyContext:
         """A deep copy of the initialised network, free for the proxy to modify."""
         return copy.deepcopy(self.model)
 
+    def resized_model(self, repeat: int, **size: Any) -> nn.Module:
+        """A newly initialised copy of the architecture at another size (``Benchmark.build_resized``), in train mode.
+
+        Its initialisation depends only on the run seed and ``repeat``, and leaves torch's
+        global RNG as it was. Raises ``UnsupportedNetwork`` where the space does not build one.
+        """
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed * 1_000_003 + repeat)
+            model = self.benchmark.build_resized(self.arch, self.dataset.name, **size)
+        return model.to(self.device).train()
+
     def shared(self, name: str, compute: Callable[[], Any]) -> Any:
         """Memoise ``compute()`` under ``name`` for the other proxies of this architecture."""
         if name not in self.cache:

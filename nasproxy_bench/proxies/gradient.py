@@ -86,7 +86,9 @@ def _synflow(ctx: ProxyContext, keep_bn: bool) -> float:
     x = ctx.task.constant_input(ctx.dataset.input_shape, torch.float64, ctx.device)
     weights = [m.weight for m in layers]
     grads = torch.autograd.grad(task_output(ctx, model(x)).sum(), weights, allow_unused=True)
-    return _total([(w * g).sum() for w, g in zip(weights, grads, strict=True) if g is not None])
+    # |θ ⊙ ∂R/∂θ| per weight, as the reference code sums it: without BatchNorm every factor is
+    # non-negative, but a train-mode BatchNorm can make ∂R/∂θ negative.
+    return _total([(w * g).abs().sum() for w, g in zip(weights, grads, strict=True) if g is not None])
 
 
 def synflow(ctx: ProxyContext) -> float:
@@ -95,7 +97,11 @@ def synflow(ctx: ProxyContext) -> float:
 
 
 def synflow_bn(ctx: ProxyContext) -> float:
-    """SynFlow with BatchNorm kept (train mode, batch of one), as in the zero-cost reference code."""
+    """SynFlow with BatchNorm kept (train mode, batch of one), as in the zero-cost reference code.
+
+    Σ |θ ⊙ ∂R/∂θ|: with BatchNorm the gradient can be negative, and the reference takes the
+    absolute value of the product (version 1 summed the signed products).
+    """
     return _synflow(ctx, keep_bn=True)
 
 
@@ -152,23 +158,30 @@ def zico(ctx: ProxyContext) -> float:
     return total
 
 
-def ntk_cond(ctx: ProxyContext) -> float:
-    """Condition number λ_max/λ_min of the empirical NTK J Jᵀ over the batch (TE-NAS); lower is better."""
+def ntk_cond_ps(ctx: ProxyContext) -> float:
+    """Condition number λ_max/λ_min of J Jᵀ with per-sample BatchNorm (J from ``vmap``); lower is better.
+
+    Not TE-NAS's procedure (``ntk_cond``): each sample is normalised with its own statistics,
+    on the full network, conv/linear weights only.
+    """
     return _condition_number(ctx.shared("per_sample_output_grads", lambda: _per_sample_grads(ctx, "output")).double())
 
 
-NTK_CHUNK = 8  # samples whose output rows are backpropagated together (memory ~ chunk x batch activations)
+# TE-NAS settings (VITA-Group/TENAS prune_tenas.py / prune_launch.py / lib/procedures/ntk.py; lines in docs/proxies.md)
+NTK_CHANNELS = 3  # model_config: C=3
+NTK_CELLS = 1  # model_config: N=1 (stem, cell, reduction, cell, reduction, cell)
+NTK_REPEATS = 3  # --repeat 3, each with a new initialisation
+NTK_CHUNK = 8  # rows backpropagated together; on 1 CPU thread 8 ≈ a plain loop, 32 and 72 are 5-30% slower
 
 
-def _output_row_grads_batch_coupled(ctx: ProxyContext) -> torch.Tensor:
+def _output_row_grads_batch_coupled(ctx: ProxyContext, model: nn.Module) -> torch.Tensor:
     """J with J[i] = ∂(Σ_c f(X)_ic)/∂θ from ONE forward of the whole batch X: (batch, n_weights).
 
     BatchNorm normalises with the statistics of the whole batch, so every row depends on every
     sample. θ is every parameter named ``weight`` (conv, linear and BatchNorm scale), the
     parameter set TE-NAS collects. Rows are backpropagated ``NTK_CHUNK`` at a time as batched
-    vector-Jacobian products (one batch-sized backward per sample, vectorised).
+    vector-Jacobian products (``is_grads_batched``: one vectorised backward per chunk).
     """
-    model = ctx.fresh_model()
     weights = [p for n, p in model.named_parameters() if n.rsplit(".", 1)[-1] == "weight" and p.requires_grad]
     if not weights:
         raise UnsupportedNetwork("network has no weight parameters")
@@ -183,10 +196,8 @@ def _output_row_grads_batch_coupled(ctx: ProxyContext) -> torch.Tensor:
             logits, weights, grad_outputs=cotangents, is_grads_batched=True,
             retain_graph=start + k < n, allow_unused=True,
         )
-        rows.append(torch.cat([
-            (g if g is not None else torch.zeros((k, *w.shape), dtype=w.dtype, device=w.device)).reshape(k, -1)
-            for g, w in zip(grads, weights, strict=True)
-        ], dim=1).double())
+        # a weight the output does not depend on has no gradient (TE-NAS skips it; a zero column is the same kernel)
+        rows.append(torch.cat([g.reshape(k, -1) for g in grads if g is not None], dim=1).double())
     return torch.cat(rows)
 
 
@@ -197,13 +208,27 @@ def _condition_number(jac: torch.Tensor) -> float:
     return float(eig[-1] / eig[0])
 
 
-def ntk_cond_te(ctx: ProxyContext) -> float:
-    """TE-NAS's NTK condition number: per-sample output gradients through one batch forward.
+def ntk_cond(ctx: ProxyContext) -> float:
+    """TE-NAS's NTK condition number (Chen et al., ICLR'21), by its code's protocol; lower is better.
 
-    Differs from ``ntk_cond`` only in BatchNorm: here it couples the samples, as in TE-NAS.
-    Costs one batch backward per sample (measured 45.8x a forward+backward on NB201 CIFAR-10, CPU).
+    On the architecture at C=``NTK_CHANNELS``, N=``NTK_CELLS`` (``Benchmark.build_resized``), in
+    train mode: per-sample gradients of the summed logits through ONE forward of the run's batch
+    (BatchNorm couples the samples), over every ``weight`` parameter; the condition number of
+    J Jᵀ, averaged over ``NTK_REPEATS`` initialisations.
     """
-    return _condition_number(_output_row_grads_batch_coupled(ctx))
+    conds = []
+    for repeat in range(NTK_REPEATS):
+        model = ctx.resized_model(repeat, channels=NTK_CHANNELS, cells_per_stage=NTK_CELLS)
+        conds.append(_condition_number(_output_row_grads_batch_coupled(ctx, model)))
+    return sum(conds) / len(conds)
+
+
+def ntk_cond_full(ctx: ProxyContext) -> float:
+    """TE-NAS's procedure (batch-coupled BatchNorm, every ``weight``) on the run's full network, one initialisation.
+
+    For spaces without ``Benchmark.build_resized``; one batch-sized backward per sample.
+    """
+    return _condition_number(_output_row_grads_batch_coupled(ctx, ctx.fresh_model()))
 
 
 PROXIES = (
@@ -215,13 +240,16 @@ PROXIES = (
     ProxySpec("grasp", grasp, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="−Σ θ ⊙ Hg"),
     ProxySpec("synflow", synflow, "gradient", "1", tasks=ALL_TASKS, needs_data=False, bn="off", dtype="float64",
               description="Σ |θ| ⊙ ∂R/∂θ, all-ones input, BN off, float64"),
-    ProxySpec("synflow_bn", synflow_bn, "gradient", "1", tasks=ALL_TASKS, needs_data=False, bn="train", dtype="float64",
-              description="synflow with BatchNorm kept"),
+    ProxySpec("synflow_bn", synflow_bn, "gradient", "2", tasks=ALL_TASKS, needs_data=False, bn="train", dtype="float64",
+              description="Σ |θ ⊙ ∂R/∂θ| with BatchNorm kept (train mode, batch of one), float64"),
     ProxySpec("gradsign", gradsign, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="Σ_k |Σ_i sign(per-sample ∂L/∂θ_k)|"),
     ProxySpec("zico", zico, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, n_batches=2,
               description="Σ_l log Σ mean|g|/std(g) over 2 batches"),
-    ProxySpec("ntk_cond", ntk_cond, "gradient", "1", tasks=ALL_TASKS, direction=Direction.LOWER,
-              description="condition number of the empirical NTK (per-sample BatchNorm)"),
-    ProxySpec("ntk_cond_te", ntk_cond_te, "gradient", "1", tasks=ALL_TASKS, direction=Direction.LOWER, opt_in=True,
-              description="NTK condition number with batch-coupled BatchNorm, as TE-NAS (one backward per sample)"),
+    ProxySpec("ntk_cond", ntk_cond, "gradient", "2", direction=Direction.LOWER, tasks=ALL_TASKS,
+              description=f"NTK condition number, TE-NAS protocol: C={NTK_CHANNELS} N={NTK_CELLS} network, batch-coupled BN, "
+                          f"mean of {NTK_REPEATS} inits"),
+    ProxySpec("ntk_cond_ps", ntk_cond_ps, "gradient", "1", tasks=ALL_TASKS, direction=Direction.LOWER,
+              description="NTK condition number on the full network with per-sample BatchNorm (not TE-NAS)"),
+    ProxySpec("ntk_cond_full", ntk_cond_full, "gradient", "1", tasks=ALL_TASKS, direction=Direction.LOWER, opt_in=True,
+              description="TE-NAS's NTK procedure on the full network, one init (one backward per sample)"),
 )
