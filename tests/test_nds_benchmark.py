@@ -181,3 +181,22 @@ def test_cli_import_then_list_verify_and_run_show_cifar(tmp_path):
     assert again.returncode != 0 and "--force" in again.stderr and "Traceback" not in again.stderr
     bad = _cli("import", "nds", "--source", str(tmp_path / "nowhere"), root=root)
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_entry_counts_for_list_count_entries_and_distinct_nets(nds_root):
+    assert get_benchmark("nds_darts")(nds_root).entry_counts() == {"imagenet": "3 entries, 3 architectures"}
+    assert get_benchmark("nds_resnet_reruns")(nds_root).entry_counts() == {"cifar10": "5 entries, 2 architectures"}
+    assert get_benchmark("nds_amoeba")(nds_root).entry_counts() == {}
+
+
+def test_input_size_picks_the_reduced_imagenet_dataset_or_names_the_sizes(nds_root):
+    from nasproxy_bench.cli import with_input_size
+    from nasproxy_bench.errors import UnknownNameError
+
+    bench = get_benchmark("nds_darts")(nds_root)
+    assert with_input_size(bench, "imagenet", 32) == "imagenet-32"
+    assert with_input_size(bench, "imagenet", 224) == "imagenet"
+    assert bench.dataset("imagenet-32").input_shape == (3, 32, 32)
+    assert bench.ground_truth("imagenet-32").equals(bench.ground_truth("imagenet"))
+    with pytest.raises(UnknownNameError, match="224, 32, 64"):
+        with_input_size(bench, "imagenet", 48)
