@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import torch
@@ -29,9 +30,9 @@ from nasproxy_bench.adapters.transnas.decoders import (
 )
 from nasproxy_bench.adapters.transnas.inputs import surrogate_batches
 from nasproxy_bench.adapters.transnas.network import TransNASEncoder
-from nasproxy_bench.benchmark import CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind, VerifyResult
+from nasproxy_bench.benchmark import Benchmark, CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind, VerifyResult
 from nasproxy_bench.complexity import count_flops, count_params
-from nasproxy_bench.errors import DataError
+from nasproxy_bench.errors import DataError, NasproxyError
 from nasproxy_bench.tasks import (
     Classification,
     ImageToImage,
@@ -76,7 +77,8 @@ class TransNASBenchmark(TableBenchmark):
     datasets = _datasets()
     arch_class: type[MicroArch] | type[MacroArch] = MicroArch
     expected_rows = 0
-    import_hint = "it ships with the shared data (see ../shared/README.md)"
+    import_hint = "it ships with the shared data (see ../shared/README.md), or run 'nasproxy-bench import tnb101 --source <official .pth>'"
+    space = "micro"
 
     def validate_table(self, frame: pd.DataFrame, path: Path) -> None:
         super().validate_table(frame, path)
@@ -121,6 +123,24 @@ class TransNASBenchmark(TableBenchmark):
 
         return verify_transnas(self, stride=stride)
 
+    def import_table(self, source: Path, **_options: Any) -> tuple[pd.DataFrame, Path]:
+        """This space's table from the official ``.pth`` (read through the safe unpickler)."""
+        from nasproxy_bench.adapters.transnas.importer import read_official
+
+        return self.table_from(read_official(Path(source), allow_unsafe=self.trust_pickles), str(source))
+
+    def table_from(self, database: Any, source: str) -> tuple[pd.DataFrame, Path]:
+        from nasproxy_bench.adapters.transnas.importer import space_table
+
+        frame = space_table(database, self.space, source)
+        for arch in frame["arch"]:
+            try:
+                if self.canonical(self.parse(arch)) != arch:
+                    raise ValueError(f"not in canonical form (ours: {self.canonical(self.parse(arch))})")
+            except ValueError as exc:
+                raise DataError(f"{source} [{self.space}]: architecture {arch!r}: {exc}") from None
+        return frame, self.data_root / self.table_path
+
 
 @cache
 def network_costs(_name: str, cls: type[TransNASBenchmark], arch: str, dataset: str) -> tuple[float, float]:
@@ -151,6 +171,47 @@ class TNB101MacroBenchmark(TransNASBenchmark):
     table_path = "benchmarks/transnas/tnb101_macro.csv"
     arch_class = MacroArch
     expected_rows = 3256
+    space = "macro"
 
 
-__all__ = ["TNB101MicroBenchmark", "TNB101MacroBenchmark", "TransNASBenchmark"]
+class TNB101Family(Benchmark):
+    """``tnb101``: both spaces at once, for ``import tnb101 --source <official .pth>`` (no architectures itself)."""
+
+    name = "tnb101"
+    description = "TransNAS-Bench-101 family: 'import tnb101 --source <official .pth>' writes the micro and macro tables"
+    datasets: dict[str, Dataset] = {}
+
+    def _family_only(self) -> NasproxyError:
+        return NasproxyError("'tnb101' names both spaces; use tnb101_micro or tnb101_macro (see 'nasproxy-bench list')")
+
+    def parse(self, text: str) -> Any:
+        raise ValueError("'tnb101' names both spaces; parse architectures with tnb101_micro or tnb101_macro")
+
+    def canonical(self, arch: Any) -> str:
+        raise self._family_only()
+
+    def archs(self) -> list[str]:
+        return []
+
+    def ground_truth(self, dataset: str, metric: str | None = None) -> pd.Series:
+        raise self._family_only()
+
+    def costs(self, dataset: str) -> pd.DataFrame:
+        raise self._family_only()
+
+    def build(self, arch: str, dataset: str) -> nn.Module:
+        raise self._family_only()
+
+    def verify(self, *, stride: int = 1, flops: bool = False) -> VerifyResult:
+        raise NasproxyError("verify each space: 'nasproxy-bench verify tnb101_micro' and 'verify tnb101_macro'")
+
+    def import_tables(self, source: Path, **_options: Any) -> list[tuple[pd.DataFrame, Path]]:
+        """The micro and macro tables from one official ``.pth`` (a space missing there is an error)."""
+        from nasproxy_bench.adapters.transnas.importer import read_official
+
+        database = read_official(Path(source), allow_unsafe=self.trust_pickles)
+        spaces = (TNB101MicroBenchmark, TNB101MacroBenchmark)
+        return [cls(self.data_root, trust_pickles=self.trust_pickles).table_from(database, str(source)) for cls in spaces]
+
+
+__all__ = ["TNB101MicroBenchmark", "TNB101MacroBenchmark", "TNB101Family", "TransNASBenchmark"]
