@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nasproxy_bench.adapters.nds.anynet import AnyNetwork
@@ -200,3 +201,14 @@ def test_input_size_picks_the_reduced_imagenet_dataset_or_names_the_sizes(nds_ro
     assert bench.ground_truth("imagenet-32").equals(bench.ground_truth("imagenet"))
     with pytest.raises(UnknownNameError, match="224, 32, 64"):
         with_input_size(bench, "imagenet", 48)
+
+
+def test_noise_floor_spearman_from_rerun_spread(nds_root):
+    from nasproxy_bench.adapters.nds.noise import rerun_spearman, rerun_std
+
+    # fixture reruns: 'top' best errors 9,10,11 (std 1); 'mid' the same error twice (std 0); no Vanilla file
+    assert rerun_std(nds_root).to_dict() == pytest.approx({"nds_resnet_reruns/top": 1.0, "nds_resnet_reruns/mid": 0.0})
+    truth = np.arange(50, dtype=float)
+    assert rerun_spearman(truth, 0.0) == pytest.approx(1.0)
+    assert 0.95 < rerun_spearman(truth, 1.0) < 1.0  # neighbours one unit apart swap sometimes
+    assert rerun_spearman(truth, 1e6) == pytest.approx(0.0, abs=0.05)
