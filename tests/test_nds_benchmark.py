@@ -212,3 +212,25 @@ def test_noise_floor_spearman_from_rerun_spread(nds_root):
     assert rerun_spearman(truth, 0.0) == pytest.approx(1.0)
     assert 0.95 < rerun_spearman(truth, 1.0) < 1.0  # neighbours one unit apart swap sometimes
     assert rerun_spearman(truth, 1e6) == pytest.approx(0.0, abs=0.05)
+
+
+def test_cell_graph_of_the_normal_cell_and_topology_proxies_on_it(tmp_path):
+    from types import SimpleNamespace
+
+    from nasproxy_bench.proxies.topology import cell_depth, long_range_density, nn_mass
+
+    net = {"aux": False, "depth": 6, "drop_prob": 0.0, "width": 4, "genotype": {
+        "normal": [["sep_conv_3x3", 0], ["skip_connect", 1], ["none", 0], ["conv_1x1", 2], ["none", 2], ["none", 1]],
+        "normal_concat": [2, 3, 4], "reduce": [["max_pool_3x3", 0], ["conv_1x1", 1]] * 3, "reduce_concat": [2, 3, 4]}}
+    bench = get_benchmark("nds_darts")(tmp_path)
+    arch = str(arch_from_entry(net, None))
+    graph = bench.cell_graph(arch)
+    # node 0 = both inputs; both edges of node 1 read an input -> one live edge (0, 1)
+    assert graph.num_nodes == 5 and graph.edges == {
+        (0, 1): "sep_conv_3x3", (0, 2): "none", (1, 2): "conv_1x1", (1, 3): "none", (0, 3): "none",
+        (1, 4): "concat", (2, 4): "concat", (3, 4): "concat"}
+    assert graph.cell_widths == (4, 4, 8, 8, 16, 16)  # doubled at the reduction cells 2 and 4
+    assert long_range_density(graph) == (2, pytest.approx(2 / 5))  # live: (1,4), (2,4) of 5 skipping edges
+    assert cell_depth(graph) == 3  # 0 -> 1 -> 2 -> 4
+    assert nn_mass(SimpleNamespace(benchmark=bench, arch=arch)) == pytest.approx(0.4 * 3 * 56)
+    assert get_benchmark("nds_resnext-a")(tmp_path).cell_graph(str(arch_from_entry(TINY_BASIC_NET, None))) is None

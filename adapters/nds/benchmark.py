@@ -24,7 +24,7 @@ from torch import nn
 
 from nasproxy_bench.adapters.nds.arch import CellArch, NDSArch, parse_arch
 from nasproxy_bench.adapters.nds.entries import duplicates, entries_frame, official_entries, read_json
-from nasproxy_bench.benchmark import Benchmark, Dataset, Direction, Metric, TaskKind, VerifyResult
+from nasproxy_bench.benchmark import Benchmark, CellGraph, Dataset, Direction, Metric, TaskKind, VerifyResult
 from nasproxy_bench.errors import DataError, NasproxyError
 
 FOLDER = "benchmarks/nds"
@@ -179,6 +179,13 @@ class NDSBenchmark(Benchmark):
         if isinstance(net, CellArch):
             return CellNetwork(net, spec.num_outputs, imagenet=dataset.startswith("imagenet"))
         return AnyNetwork(net, spec.num_outputs)
+
+    def cell_graph(self, arch: str) -> CellGraph | None:
+        """The normal cell as a one-input DAG (``adapters/nds/graph.py``); None for AnyNet spaces."""
+        from nasproxy_bench.adapters.nds.graph import normal_cell_graph
+
+        net = self.parse(arch).net
+        return normal_cell_graph(net) if isinstance(net, CellArch) else None
 
     def mutate(self, arch: str, rng: random.Random) -> str:
         """A random one among the other entries nearest to ``arch`` in net configuration.
