@@ -234,3 +234,18 @@ def test_cell_graph_of_the_normal_cell_and_topology_proxies_on_it(tmp_path):
     assert cell_depth(graph) == 3  # 0 -> 1 -> 2 -> 4
     assert nn_mass(SimpleNamespace(benchmark=bench, arch=arch)) == pytest.approx(0.4 * 3 * 56)
     assert get_benchmark("nds_resnext-a")(tmp_path).cell_graph(str(arch_from_entry(TINY_BASIC_NET, None))) is None
+
+
+def test_structure_correlations_read_depth_and_width_from_the_net_json():
+    import json
+
+    import pandas as pd
+
+    from nasproxy_bench.adapters.nds.structure import structure_correlations
+
+    archs = [json.dumps({"depth": d, "width": w, "genotype": {}}) for d, w in ((8, 16), (12, 32), (16, 24), (20, 48))]
+    scores = pd.Series([1.0, 2.0, 3.0, 4.0], index=archs)  # follows depth exactly
+    truth = pd.Series([10.0, 30.0, 20.0, 40.0], index=archs)  # follows width exactly
+    stats = structure_correlations(scores, truth)
+    assert stats["proxy~depth"] == pytest.approx(1.0) and stats["truth~width"] == pytest.approx(1.0)
+    assert stats["proxy~width"] == pytest.approx(0.8) and stats["truth~depth"] == pytest.approx(0.8)
