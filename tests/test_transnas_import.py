@@ -99,3 +99,26 @@ def test_malformed_official_files_give_one_line_errors(tmp_path):
     torch.save({"data": {"micro": {"64-41414-3_33_212": fractions.Fraction(1, 3)}}}, tmp_path / "code.pth")
     with pytest.raises(DataError, match="refused to unpickle"):
         bench.import_tables(tmp_path / "code.pth")
+
+
+def test_verify_compares_imported_model_info_and_tells_which_heads_match(tmp_path):
+    from nasproxy_bench.adapters.transnas.verify import check_model_info, encoder_count, naslib_params
+    from nasproxy_bench.benchmark import VerifyResult
+
+    bench = get_benchmark("tnb101_micro")(tmp_path)
+    archs = ["64-41414-3_33_212", "64-41414-1_02_310", "64-41414-0_00_000"]
+    cache: dict = {}
+    official = [naslib_params(a, "class_scene", bench, cache, classes=None) for a in archs]
+    naslib = [naslib_params(a, "class_scene", bench, cache) for a in archs]
+    assert official[0] != naslib[0]  # 47 vs 63 scene classes
+    encoders = [encoder_count(a, bench, cache)[0] for a in archs]
+    bench.__dict__["table"] = pd.DataFrame({
+        "arch": archs,
+        "class_scene/model_params": [official[0], naslib[1], official[2] + 1],  # third: matches neither
+        "class_scene/encoder_params": [encoders[0], encoders[1], encoders[2] + 5],
+    })
+    result = VerifyResult()
+    tally = check_model_info(bench, result, cache)
+    assert tally == {"official heads": 1, "NASLib heads": 1} and result.checked == 3
+    assert len(result.mismatches) == 2 and all(archs[2] in m for m in result.mismatches)
+    assert result.max_errors == {"encoder_params": 5, "model_params": 1}
