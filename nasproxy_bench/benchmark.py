@@ -154,6 +154,14 @@ class Benchmark(ABC):
         """Hardware costs (latency/energy columns) indexed by arch string, if a table exists."""
         return None
 
+    def entry_counts(self) -> dict[str, str]:
+        """Per dataset whose data is present, a short count of its entries for ``list``.
+
+        Empty by default (counting may mean reading a large table); spaces whose files are
+        small override it.
+        """
+        return {}
+
     # -- networks ----------------------------------------------------------------------------
     @abstractmethod
     def build(self, arch: str, dataset: str) -> nn.Module:

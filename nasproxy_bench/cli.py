@@ -6,10 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nasproxy_bench import __version__
 from nasproxy_bench.config import DEFAULT_REPORTS, DEFAULT_STORE, RunConfig, resolve_data_root
-from nasproxy_bench.errors import DataError, MissingGroundTruth, NasproxyError
+from nasproxy_bench.errors import DataError, MissingGroundTruth, NasproxyError, UnknownNameError
+
+if TYPE_CHECKING:
+    from nasproxy_bench.benchmark import Benchmark
 
 
 def _int_list(text: str) -> list[int]:
@@ -54,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
     run.add_argument("--seeds", type=_int_list, default=[0], help="init/batch seeds, e.g. 0,1,2,3,4 (default 0)")
     run.add_argument("--batch-size", type=_positive_int, default=64)
+    run.add_argument("--input-size", type=_positive_int,
+                     help="feed SIZExSIZE inputs: runs the dataset's reduced-input variant '<dataset>-SIZE' (e.g. NDS imagenet-32)")
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     run.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="also write reports here")
     run.add_argument("--no-progress", action="store_true")
@@ -206,12 +212,15 @@ def cmd_bench(args: argparse.Namespace) -> None:
 def cmd_list(args: argparse.Namespace) -> None:
     from nasproxy_bench.registry import benchmarks, proxies
 
+    data_root = resolve_data_root(args.data_root)
     print("benchmarks:")
     for name, cls in sorted(benchmarks().items()):
         print(f"  {name:10s} {cls.description}")
+        counts = cls(data_root).entry_counts()
         for ds in cls.datasets.values():
             metrics = ", ".join(f"{m.name} ({m.direction.value} is better)" for m in ds.metrics)
-            print(f"      {ds.name:16s} {ds.task.value}; input {ds.input_shape}, {ds.num_outputs} outputs; {metrics}")
+            count = f"; {counts[ds.name]}" if ds.name in counts else ""
+            print(f"      {ds.name:16s} {ds.task.value}; input {ds.input_shape}, {ds.num_outputs} outputs; {metrics}{count}")
     print("proxies:")
     for name, spec in sorted(proxies().items()):
         tasks = ",".join(sorted(t.value for t in spec.tasks))
@@ -252,12 +261,27 @@ def _run_configs(args: argparse.Namespace, data_root: Path) -> list[RunConfig]:
         raise NasproxyError("--arch-list works with one --benchmark/--dataset, not with --all")
     if args.arch_list is not None:
         common["arch_list"] = read_arch_list(args.arch_list, args.dataset)
+    if args.all and args.input_size is not None:
+        raise NasproxyError("--input-size works with one --benchmark/--dataset, not with --all")
     if args.all:
         return [RunConfig(name, ds, **common) for name, cls in sorted(benchmarks().items()) for ds in cls.datasets]
     if not args.benchmark or not args.dataset:
         raise NasproxyError("run needs --benchmark and --dataset (or --all); see 'nasproxy-bench list'")
-    get_benchmark(args.benchmark)(data_root).dataset(args.dataset)  # validates both names
-    return [RunConfig(args.benchmark, args.dataset, **common)]
+    bench = get_benchmark(args.benchmark)(data_root)
+    bench.dataset(args.dataset)  # validates both names
+    dataset = args.dataset if args.input_size is None else with_input_size(bench, args.dataset, args.input_size)
+    return [RunConfig(args.benchmark, dataset, **common)]
+
+
+def with_input_size(bench: Benchmark, dataset: str, size: int) -> str:
+    """The dataset of ``bench`` that is ``dataset`` fed ``size`` x ``size`` inputs (``--input-size``)."""
+    if bench.dataset(dataset).input_shape[-1] == size:
+        return dataset
+    name = f"{dataset}-{size}"
+    if name in bench.datasets:
+        return name
+    offered = [str(d.input_shape[-1]) for n, d in bench.datasets.items() if n == dataset or n.startswith(f"{dataset}-")]
+    raise UnknownNameError(f"--input-size for {bench.name}/{dataset}", str(size), offered)
 
 
 def cmd_run(args: argparse.Namespace) -> None:

@@ -34,7 +34,7 @@ MEAN_STD = {
 SOURCE_OF = {"cifar10": "cifar10", "cifar10-valid": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
 # Full-size ImageNet is not shipped: NDS ImageNet networks see CIFAR-100 training images
 # upsampled (bilinear) to the dataset's resolution, marked ``surrogate`` everywhere.
-IMAGENET_SURROGATE_SIZE = {"imagenet": 224, "imagenet-64": 64}
+IMAGENET_SURROGATE_SIZE = {"imagenet": 224, "imagenet-64": 64, "imagenet-32": 32}
 
 
 @dataclass(frozen=True)

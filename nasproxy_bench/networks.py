@@ -8,6 +8,7 @@ other consumers (Zen-score, task-aware encoders) read the same maps. Builders su
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -66,3 +67,22 @@ def encoder_module(model: nn.Module) -> nn.Module:
 def encode(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Run the encoder of a task network (``EncoderDecoder.encode``), or the whole network otherwise."""
     return model.encode(x) if isinstance(model, EncoderDecoder) else model(x)
+
+
+@runtime_checkable
+class EmbeddedInput(Protocol):
+    """A network whose inputs are discrete (token ids) and first pass through an embedding.
+
+    ``forward(x)`` must equal ``forward_embedded(embed(x))``. Input-Jacobian proxies (jacob_cov)
+    then differentiate w.r.t. the embedding's output, the first real-valued tensor of the
+    network, where a task's inputs themselves are not differentiable
+    (``TaskIO.differentiable_input`` False).
+    """
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The embedding of ``x``: a float tensor with the batch first."""
+        ...
+
+    def forward_embedded(self, embedded: torch.Tensor) -> Any:
+        """The rest of the network, from the output of ``embed``."""
+        ...

@@ -30,6 +30,7 @@ BUILTIN_BENCHMARKS = {
     "nats_sss": "nasproxy_bench.adapters.nats_sss.benchmark:NATSSizeBenchmark",
     "tnb101_micro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MicroBenchmark",
     "tnb101_macro": "nasproxy_bench.adapters.transnas.benchmark:TNB101MacroBenchmark",
+    "tnb101": "nasproxy_bench.adapters.transnas.benchmark:TNB101Family",
     "nbnlp": "nasproxy_bench.adapters.nbnlp.benchmark:NBNLPBenchmark",
     "nb101": "nasproxy_bench.adapters.nb101.benchmark:NB101Benchmark",
 }

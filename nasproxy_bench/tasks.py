@@ -8,7 +8,8 @@ A ``Dataset`` (``nasproxy_bench.benchmark``) carries a ``TaskIO`` in ``Dataset.i
   differentiate); it must also accept a batch of one (per-sample proxies call it per example),
 - ``class_labels(target)``: one class per sample where the task has classes (EPE-NAS groups by
   them), else None,
-- ``differentiable_input``: False where inputs are token ids (Jacobian proxies do not apply).
+- ``differentiable_input``: False where inputs are token ids (Jacobian proxies then differentiate
+  w.r.t. the network's embedding output, ``networks.EmbeddedInput``, or do not apply).
 
 Proxies never branch on the benchmark: gradient and Jacobian proxies call these methods;
 activation proxies read the encoder (``nasproxy_bench.networks.encode``). A proxy that cannot
@@ -144,7 +145,8 @@ class LanguageModel(TaskIO):
     """Token ids in, (batch, time, vocab) logits out (or a tuple whose first entry they are).
 
     Targets are (batch, time) next-token ids; loss is the mean token cross-entropy. Inputs are
-    integers, so input-Jacobian proxies do not apply.
+    integers: input-Jacobian proxies read the network's embedding output instead
+    (``nasproxy_bench.networks.EmbeddedInput``).
     """
 
     kind = TaskKind.SEQUENCE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -83,7 +84,7 @@ def lm_context(model, tokens, targets):
                         frozenset({"grad_norm"}))
 
 
-def test_gradient_proxies_score_every_cell_weight_and_jacobians_do_not_apply():
+def test_gradient_proxies_score_every_cell_weight_and_jacob_cov_reads_the_embedding():
     from nasproxy_bench.registry import get_proxy
     from nasproxy_bench.runner import evaluate
     from nasproxy_bench.store import STATUS_OK, STATUS_UNSUPPORTED
@@ -100,5 +101,31 @@ def test_gradient_proxies_score_every_cell_weight_and_jacobians_do_not_apply():
     assert len(linears) == 5  # 2 per layer's linear node (x and h_prev_0) + the tied decoder
     assert record.score == pytest.approx(sum(float(m.weight.grad.norm()) for m in linears), rel=1e-5)
     assert evaluate(get_proxy("synflow"), ctx).status == STATUS_OK
+    # jacob_cov: Jacobian of the summed logits w.r.t. the embedding output, by hand
+    embedded = model.embedding(tokens).detach().requires_grad_(True)
+    logits = model.decoder(model.hidden_outputs(embedded.transpose(0, 1))[-1].transpose(0, 1))
+    (jac,) = torch.autograd.grad(logits.sum(), embedded)
+    corr = np.corrcoef(jac.reshape(3, -1).double().numpy())
+    eig = np.linalg.eigvalsh(corr)
+    expected = -np.sum(np.log(eig + 1e-5) + 1.0 / (eig + 1e-5))
     jacobian = evaluate(get_proxy("jacob_cov"), ctx)
-    assert jacobian.status == STATUS_UNSUPPORTED and "not differentiable" in jacobian.message
+    assert jacobian.status == STATUS_OK and jacobian.score == pytest.approx(expected, rel=1e-6)
+    assert evaluate(get_proxy("epe_nas"), ctx).status == STATUS_UNSUPPORTED  # no per-sample classes in a LM
+
+
+def test_token_network_without_an_embedding_hook_is_unsupported_for_jacobians():
+    from nasproxy_bench.registry import get_proxy
+    from nasproxy_bench.runner import evaluate
+    from nasproxy_bench.store import STATUS_UNSUPPORTED
+
+    class Wrapped(torch.nn.Module):  # same LM, but forward only: no embed/forward_embedded
+        def __init__(self) -> None:
+            super().__init__()
+            self.lm = RecurrentLM(ELMAN, 11, embedding=4, hidden=6, layers=2)
+
+        def forward(self, tokens):
+            return self.lm(tokens)
+
+    tokens = torch.randint(0, 11, (3, 5))
+    record = evaluate(get_proxy("jacob_cov"), lm_context(Wrapped(), tokens, tokens))
+    assert record.status == STATUS_UNSUPPORTED and "no embedding hook" in record.message

@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nasproxy_bench.adapters.nds.anynet import AnyNetwork
@@ -181,3 +182,70 @@ def test_cli_import_then_list_verify_and_run_show_cifar(tmp_path):
     assert again.returncode != 0 and "--force" in again.stderr and "Traceback" not in again.stderr
     bad = _cli("import", "nds", "--source", str(tmp_path / "nowhere"), root=root)
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_entry_counts_for_list_count_entries_and_distinct_nets(nds_root):
+    assert get_benchmark("nds_darts")(nds_root).entry_counts() == {"imagenet": "3 entries, 3 architectures"}
+    assert get_benchmark("nds_resnet_reruns")(nds_root).entry_counts() == {"cifar10": "5 entries, 2 architectures"}
+    assert get_benchmark("nds_amoeba")(nds_root).entry_counts() == {}
+
+
+def test_input_size_picks_the_reduced_imagenet_dataset_or_names_the_sizes(nds_root):
+    from nasproxy_bench.cli import with_input_size
+    from nasproxy_bench.errors import UnknownNameError
+
+    bench = get_benchmark("nds_darts")(nds_root)
+    assert with_input_size(bench, "imagenet", 32) == "imagenet-32"
+    assert with_input_size(bench, "imagenet", 224) == "imagenet"
+    assert bench.dataset("imagenet-32").input_shape == (3, 32, 32)
+    assert bench.ground_truth("imagenet-32").equals(bench.ground_truth("imagenet"))
+    with pytest.raises(UnknownNameError, match="224, 32, 64"):
+        with_input_size(bench, "imagenet", 48)
+
+
+def test_noise_floor_spearman_from_rerun_spread(nds_root):
+    from nasproxy_bench.adapters.nds.noise import rerun_spearman, rerun_std
+
+    # fixture reruns: 'top' best errors 9,10,11 (std 1); 'mid' the same error twice (std 0); no Vanilla file
+    assert rerun_std(nds_root).to_dict() == pytest.approx({"nds_resnet_reruns/top": 1.0, "nds_resnet_reruns/mid": 0.0})
+    truth = np.arange(50, dtype=float)
+    assert rerun_spearman(truth, 0.0) == pytest.approx(1.0)
+    assert 0.95 < rerun_spearman(truth, 1.0) < 1.0  # neighbours one unit apart swap sometimes
+    assert rerun_spearman(truth, 1e6) == pytest.approx(0.0, abs=0.05)
+
+
+def test_cell_graph_of_the_normal_cell_and_topology_proxies_on_it(tmp_path):
+    from types import SimpleNamespace
+
+    from nasproxy_bench.proxies.topology import cell_depth, long_range_density, nn_mass
+
+    net = {"aux": False, "depth": 6, "drop_prob": 0.0, "width": 4, "genotype": {
+        "normal": [["sep_conv_3x3", 0], ["skip_connect", 1], ["none", 0], ["conv_1x1", 2], ["none", 2], ["none", 1]],
+        "normal_concat": [2, 3, 4], "reduce": [["max_pool_3x3", 0], ["conv_1x1", 1]] * 3, "reduce_concat": [2, 3, 4]}}
+    bench = get_benchmark("nds_darts")(tmp_path)
+    arch = str(arch_from_entry(net, None))
+    graph = bench.cell_graph(arch)
+    # node 0 = both inputs; both edges of node 1 read an input -> one live edge (0, 1)
+    assert graph.num_nodes == 5 and graph.edges == {
+        (0, 1): "sep_conv_3x3", (0, 2): "none", (1, 2): "conv_1x1", (1, 3): "none", (0, 3): "none",
+        (1, 4): "concat", (2, 4): "concat", (3, 4): "concat"}
+    assert graph.cell_widths == (4, 4, 8, 8, 16, 16)  # doubled at the reduction cells 2 and 4
+    assert long_range_density(graph) == (2, pytest.approx(2 / 5))  # live: (1,4), (2,4) of 5 skipping edges
+    assert cell_depth(graph) == 3  # 0 -> 1 -> 2 -> 4
+    assert nn_mass(SimpleNamespace(benchmark=bench, arch=arch)) == pytest.approx(0.4 * 3 * 56)
+    assert get_benchmark("nds_resnext-a")(tmp_path).cell_graph(str(arch_from_entry(TINY_BASIC_NET, None))) is None
+
+
+def test_structure_correlations_read_depth_and_width_from_the_net_json():
+    import json
+
+    import pandas as pd
+
+    from nasproxy_bench.adapters.nds.structure import structure_correlations
+
+    archs = [json.dumps({"depth": d, "width": w, "genotype": {}}) for d, w in ((8, 16), (12, 32), (16, 24), (20, 48))]
+    scores = pd.Series([1.0, 2.0, 3.0, 4.0], index=archs)  # follows depth exactly
+    truth = pd.Series([10.0, 30.0, 20.0, 40.0], index=archs)  # follows width exactly
+    stats = structure_correlations(scores, truth)
+    assert stats["proxy~depth"] == pytest.approx(1.0) and stats["truth~width"] == pytest.approx(1.0)
+    assert stats["proxy~width"] == pytest.approx(0.8) and stats["truth~depth"] == pytest.approx(0.8)

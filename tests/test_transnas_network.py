@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -135,3 +137,14 @@ def test_proxies_on_a_dense_task_and_unsupported_epe(fake_root):
     assert evaluate(get_proxy("naswot"), ctx).status == STATUS_OK
     record = evaluate(get_proxy("epe_nas"), ctx)
     assert record.status == STATUS_UNSUPPORTED
+
+
+@pytest.mark.parametrize("task", ["class_scene", pytest.param("jigsaw", marks=pytest.mark.slow),
+                                  pytest.param("segmentsemantic", marks=pytest.mark.slow)])
+def test_micro_costs_by_edge_increments_equal_the_direct_count(task):
+    from nasproxy_bench.adapters.transnas.benchmark import TNB101MicroBenchmark, network_costs
+
+    bench = TNB101MicroBenchmark(Path("."))
+    for arch in ("64-41414-3_33_333", "64-41414-1_02_310", "64-41414-0_00_001", "64-41414-2_13_021"):
+        direct = network_costs(bench.name, TNB101MicroBenchmark, arch, task)
+        assert bench.arch_costs(arch, task) == pytest.approx(direct, rel=1e-12, abs=1e-9)

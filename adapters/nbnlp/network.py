@@ -147,16 +147,23 @@ class RecurrentLM(nn.Module):
             outputs.append(h)
         return outputs
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """(batch, time) token ids → (batch, time, vocab) logits.
+    def embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(batch, time) token ids → (batch, time, embedding) vectors (``networks.EmbeddedInput``).
 
         Ids given as floats (generic probes such as ``count_flops`` pass zeros) are rounded.
         """
         if tokens.is_floating_point():
             tokens = tokens.round().long()
-        embedded = self.embedding(tokens).transpose(0, 1)  # (time, batch, embedding)
-        last = self.hidden_outputs(embedded)[-1]
+        return self.embedding(tokens)
+
+    def forward_embedded(self, embedded: torch.Tensor) -> torch.Tensor:
+        """(batch, time, embedding) vectors → (batch, time, vocab) logits."""
+        last = self.hidden_outputs(embedded.transpose(0, 1))[-1]  # layers run (time, batch, features)
         return self.decoder(last.transpose(0, 1))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(batch, time) token ids → (batch, time, vocab) logits."""
+        return self.forward_embedded(self.embed(tokens))
 
 
 def official_param_count(recepie: Recepie, vocab_size: int, *, embedding: int = EMBEDDING, hidden: int = HIDDEN,

@@ -1,8 +1,9 @@
 """The NDS spaces as benchmarks: one class per space file, registered by one loop.
 
 ``nds_<space>`` (lowercase file stem) has dataset ``imagenet`` where the release has
-``<Space>_in.json`` (read as it comes from ``benchmarks/nds/``), ``imagenet-64`` (the same
-ground truth, networks fed 64x64 inputs to keep proxies affordable on CPU), and ``cifar10``
+``<Space>_in.json`` (read as it comes from ``benchmarks/nds/``), ``imagenet-64`` and
+``imagenet-32`` (the same ground truth, networks fed 64x64 / 32x32 inputs to keep proxies
+affordable on CPU; ``--input-size`` picks them), and ``cifar10``
 once ``nasproxy-bench import nds --source <official NDS folder or zip>`` has written
 ``benchmarks/nds/cifar10/<Space>.csv``. ``nds_resnet_reruns`` / ``nds_vanilla_reruns`` hold
 the CIFAR-10 rerun files: two nets trained with 100 seeds each; their ground truth is the
@@ -23,14 +24,15 @@ from torch import nn
 
 from nasproxy_bench.adapters.nds.arch import CellArch, NDSArch, parse_arch
 from nasproxy_bench.adapters.nds.entries import duplicates, entries_frame, official_entries, read_json
-from nasproxy_bench.benchmark import Benchmark, Dataset, Direction, Metric, TaskKind, VerifyResult
+from nasproxy_bench.benchmark import Benchmark, CellGraph, Dataset, Direction, Metric, TaskKind, VerifyResult
 from nasproxy_bench.errors import DataError, NasproxyError
 
 FOLDER = "benchmarks/nds"
 CIFAR_FOLDER = "benchmarks/nds/cifar10"
 TEST_ACC = Metric("test_acc", Direction.HIGHER, "top-1 test accuracy (%) at the best epoch (100 - min_test_top1)")
 FINAL_ACC = Metric("final_acc", Direction.HIGHER, "top-1 test accuracy (%) at the last epoch")
-REDUCED_SIZE = 64
+# Reduced ImageNet input sizes (``imagenet-<size>``): 32 is GenNAS's default ``--input_size``.
+REDUCED_SIZES = (64, 32)
 
 # (file stem, has ImageNet file, has CIFAR-10 file in the official release, rerun file)
 SPACES: tuple[tuple[str, bool, bool, bool], ...] = (
@@ -45,6 +47,11 @@ SPACES: tuple[tuple[str, bool, bool, bool], ...] = (
 
 def _dataset(name: str, size: int, classes: int) -> Dataset:
     return Dataset(name, (3, size, size), classes, TaskKind.CLASSIFICATION, (TEST_ACC, FINAL_ACC), "test_acc")
+
+
+def is_reduced(dataset: str) -> bool:
+    """True for ``imagenet-<size>``: the ImageNet entries again, only fed smaller inputs."""
+    return dataset.startswith("imagenet-")
 
 
 class NDSBenchmark(Benchmark):
@@ -120,6 +127,16 @@ class NDSBenchmark(Benchmark):
         bad = table[table["test_acc"].isna()]
         return pd.Series("diverged: best test error NaN or within 1 point of chance", index=bad.index, name="reason")
 
+    def entry_counts(self) -> dict[str, str]:
+        """Official entries and distinct architectures of every dataset present."""
+        counts = {}
+        for dataset in self.present():
+            if is_reduced(dataset):
+                continue
+            frame = self.entries(dataset)
+            counts[dataset] = f"{len(frame)} entries, {frame['arch'].nunique()} architectures"
+        return counts
+
     def noise_floor(self, dataset: str = "cifar10") -> pd.DataFrame:
         """Mean, std and n of each metric over the repeated runs of each architecture (reruns)."""
         frame = self.entries(dataset)
@@ -140,7 +157,7 @@ class NDSBenchmark(Benchmark):
         datasets = self.present() or [next(iter(self.datasets))]
         seen: dict[str, None] = {}
         for dataset in datasets:
-            if dataset == "imagenet-64":
+            if is_reduced(dataset):
                 continue
             seen.update(dict.fromkeys(self.table(dataset).index))
         return list(seen)
@@ -162,6 +179,13 @@ class NDSBenchmark(Benchmark):
         if isinstance(net, CellArch):
             return CellNetwork(net, spec.num_outputs, imagenet=dataset.startswith("imagenet"))
         return AnyNetwork(net, spec.num_outputs)
+
+    def cell_graph(self, arch: str) -> CellGraph | None:
+        """The normal cell as a one-input DAG (``adapters/nds/graph.py``); None for AnyNet spaces."""
+        from nasproxy_bench.adapters.nds.graph import normal_cell_graph
+
+        net = self.parse(arch).net
+        return normal_cell_graph(net) if isinstance(net, CellArch) else None
 
     def mutate(self, arch: str, rng: random.Random) -> str:
         """A random one among the other entries nearest to ``arch`` in net configuration.
@@ -193,7 +217,8 @@ def _space_class(stem: str, imagenet: bool, cifar: bool, reruns: bool) -> type[N
     datasets = {}
     if imagenet:
         datasets["imagenet"] = _dataset("imagenet", 224, 1000)
-        datasets["imagenet-64"] = _dataset("imagenet-64", REDUCED_SIZE, 1000)
+        for size in REDUCED_SIZES:
+            datasets[f"imagenet-{size}"] = _dataset(f"imagenet-{size}", size, 1000)
     if cifar:
         datasets["cifar10"] = _dataset("cifar10", 32, 10)
     kind = "AnyNet" if stem.startswith(("ResNet", "ResNeXt", "Vanilla")) else "cell"

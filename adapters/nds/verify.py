@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from nasproxy_bench.adapters.nds.arch import CellArch
+from nasproxy_bench.adapters.nds.benchmark import is_reduced
 from nasproxy_bench.adapters.nds.flops import ANYNET, CELL, nds_flops
 from nasproxy_bench.benchmark import VerifyResult
 from nasproxy_bench.complexity import count_params
@@ -37,7 +38,7 @@ def check_space(bench: NDSBenchmark, result: VerifyResult, *, stride: int = 1) -
     """Add one space's comparisons to ``result``; return (matching, checked, seconds)."""
     start, matching, checked = time.perf_counter(), 0, 0
     for dataset in bench.present():
-        if dataset == "imagenet-64":
+        if is_reduced(dataset):
             continue
         frame = bench.entries(dataset).iloc[::stride]
         cache: dict[str, tuple[int, int]] = {}
@@ -59,7 +60,7 @@ def check_space(bench: NDSBenchmark, result: VerifyResult, *, stride: int = 1) -
 
 
 def _summary_line(bench: NDSBenchmark, matching: int, checked: int, seconds: float) -> str:
-    dups = sum(len(bench.duplicates(d)) for d in bench.present() if d != "imagenet-64")
+    dups = sum(len(bench.duplicates(d)) for d in bench.present() if not is_reduced(d))
     extra = f", {dups} duplicate ids" if dups else ""
     return f"{bench.name} {matching}/{checked} match ({seconds:.0f} s{extra})"
 

@@ -124,6 +124,8 @@ class TransNASEncoder(StagedNetwork):
         return BasicBlock(c_in, c_out, stride)
 
     def _kaiming_init(self) -> None:
+        if any(p.is_meta for p in self.parameters()):
+            return  # shapes only (costs, verify): random init on 'meta' costs time and sets nothing
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

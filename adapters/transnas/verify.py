@@ -54,23 +54,64 @@ def load_reference(bench: Benchmark) -> dict[str, dict]:
         raise DataError(f"{path}: not valid JSON ({exc}); replace it with the shared file") from None
 
 
-def naslib_params(arch: str, task: str, bench: Benchmark, cache: dict | None = None) -> int:
-    """Parameters of our network with NASLib's head sizes: encoder (cached per arch) + decoder.
+def naslib_params(
+    arch: str, task: str, bench: Benchmark, cache: dict | None = None, classes: dict[str, int] | None = NASLIB_CLASSES,
+) -> int:
+    """Parameters of our network with NASLib's head sizes (``classes=None``: the official configs'):
+    encoder (cached per arch) + decoder.
 
     Built on the meta device (shapes only). The decoder depends on the arch only through the
     encoder's output channels and size, so it is cached on those.
     """
     cache = {} if cache is None else cache
+    encoder_params, encoder = encoder_count(arch, bench, cache)
+    head_key = (task, encoder.out_channels, encoder.output_size(IMAGE_SIZE), tuple(sorted((classes or {}).items())))
+    if head_key not in cache:
+        with torch.device("meta"):
+            cache[head_key] = count_params(task_network(encoder, task, classes).decoder)
+    return encoder_params + cache[head_key]
+
+
+def encoder_count(arch: str, bench: Benchmark, cache: dict) -> tuple[int, TransNASEncoder]:
     if arch not in cache:
         with torch.device("meta"):
             encoder = TransNASEncoder(bench.parse(arch))
         cache[arch] = (count_params(encoder), encoder)
-    encoder_params, encoder = cache[arch]
-    head_key = (task, encoder.out_channels, encoder.output_size(IMAGE_SIZE))
-    if head_key not in cache:
-        with torch.device("meta"):
-            cache[head_key] = count_params(task_network(encoder, task, NASLIB_CLASSES).decoder)
-    return encoder_params + cache[head_key]
+    return cache[arch]
+
+
+def check_model_info(bench: Benchmark, result: VerifyResult, cache: dict, *, stride: int = 1) -> dict[str, int]:
+    """Compare with the official ``model_info`` counts a user imported (``import tnb101``), if any.
+
+    ``<task>/encoder_params`` must equal our encoder; ``<task>/model_params`` must equal our
+    whole network with either head convention (official configs 47/75 classes, or NASLib's
+    63/100): the returned tally says which one matched, so the question of which class counts
+    the release used is answered by the data itself.
+    """
+    table = bench.table
+    tally = {"official heads": 0, "NASLib heads": 0}
+    for task in bench.datasets:
+        column = f"{task}/model_params"
+        if column not in table.columns:
+            continue
+        rows = table[["arch", column, f"{task}/encoder_params"]].dropna().iloc[::stride]
+        for arch, model_params, encoder_params in rows.itertuples(index=False):
+            ours_encoder = encoder_count(arch, bench, cache)[0]
+            result.record_error("encoder_params", ours_encoder - int(encoder_params))
+            official_heads = naslib_params(arch, task, bench, cache, classes=None)
+            naslib_heads = naslib_params(arch, task, bench, cache)
+            result.checked += 1
+            if int(model_params) == official_heads:
+                tally["official heads"] += 1
+            elif int(model_params) == naslib_heads:
+                tally["NASLib heads"] += 1
+            else:
+                result.record_error("model_params", min(abs(official_heads - model_params), abs(naslib_heads - model_params)))
+                result.mismatches.append(f"{arch} {task}: official model_params {int(model_params)}, ours {official_heads} "
+                                         f"(official heads) / {naslib_heads} (NASLib heads)")
+            if ours_encoder != int(encoder_params):
+                result.mismatches.append(f"{arch} {task}: official encoder_params {int(encoder_params)}, ours {ours_encoder}")
+    return tally
 
 
 def verify_transnas(bench: Benchmark, *, stride: int = 1) -> VerifyResult:
@@ -94,7 +135,10 @@ def verify_transnas(bench: Benchmark, *, stride: int = 1) -> VerifyResult:
             if ours != official:
                 result.mismatches.append(f"{arch} {task}: params {ours} != NASLib {official}")
             result.checked += 1
+    tally = check_model_info(bench, result, cache, stride=stride)
+    if any(tally.values()):
+        result.what += " and the imported official model_info (" + ", ".join(f"{v} match {k}" for k, v in tally.items()) + ")"
     return result
 
 
-__all__ = ["verify_transnas", "naslib_to_arch"]
+__all__ = ["verify_transnas", "naslib_to_arch", "check_model_info"]

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from nasproxy_bench.errors import UnsupportedNetwork
-from nasproxy_bench.networks import encode, encoder_module
+from nasproxy_bench.networks import EmbeddedInput, encode, encoder_module
 from nasproxy_bench.proxies.base import ProxyContext
 
 WEIGHTED = (nn.Conv2d, nn.Linear, nn.Conv1d)
@@ -100,16 +100,24 @@ def loss_gradients(ctx: ProxyContext, batch_index: int = 0) -> LossGradients:
 def input_jacobian(ctx: ProxyContext) -> torch.Tensor:
     """Per-sample gradient of the summed outputs w.r.t. the input, flattened: (batch, features).
 
-    Zero where the output does not depend on the input (Jacobian proxies then give NaN: lost coverage).
+    Where the task's inputs are token ids (``differentiable_input`` False), the gradient is taken
+    w.r.t. the output of the network's embedding instead (``networks.EmbeddedInput``); a network
+    without that hook makes the proxy unsupported. Zero where the output does not depend on the
+    input (Jacobian proxies then give NaN: lost coverage).
     """
-
-    if not ctx.task.differentiable_input:
-        raise UnsupportedNetwork(f"{ctx.dataset.name} inputs are not differentiable (token ids)")
+    through_embedding = not ctx.task.differentiable_input
+    if through_embedding and not isinstance(ctx.model, EmbeddedInput):
+        raise UnsupportedNetwork(f"{ctx.dataset.name} inputs are not differentiable (token ids) and the network has no embedding hook")
 
     def compute() -> torch.Tensor:
         model = ctx.fresh_model()
-        x = ctx.batch.x.clone().requires_grad_(True)
-        out = task_output(ctx, model(x))
+        if through_embedding:
+            x = model.embed(ctx.batch.x).detach().requires_grad_(True)
+            raw = model.forward_embedded(x)
+        else:
+            x = ctx.batch.x.clone().requires_grad_(True)
+            raw = model(x)
+        out = task_output(ctx, raw)
         if not out.requires_grad:  # the output ignores the input (e.g. a cell of zeroize edges only)
             return torch.zeros_like(x).reshape(len(x), -1)
         (grad,) = torch.autograd.grad(out.sum(), x, allow_unused=True)
