@@ -146,3 +146,20 @@ def test_registered_rnn_presets_and_task_files(tmp_path):
 def test_a_network_without_recurrent_layers_is_unsupported():
     with pytest.raises(UnsupportedNetwork):
         RnnRegressor(nn.Linear(3, 3), parse_rnn_task(tiny_doc()), seed=0)
+
+
+def test_table2_reads_the_rnn_presets_on_a_recurrent_space(tmp_path):
+    import pandas as pd
+
+    from nasproxy_bench.gennas.tables import table2
+    from nasproxy_bench.store import Record, ResultStore, RunKey
+
+    archs = [f"cell{i}" for i in range(6)]
+    truth = pd.Series([5.0, 5.2, 5.1, 5.6, 5.9, 5.3], index=archs)  # log-perplexity, lower is better
+    with ResultStore(tmp_path / "s.h5") as store:
+        key = RunKey("nbnlp", "ptb", "gennas_rnn_combo", "1", 0, 16, 0)
+        for arch, loss in zip(archs, [0.90, 0.92, 0.91, 0.95, 0.99, 0.93], strict=True):  # same order as truth
+            store.add(key, arch, Record(loss, 1.0), {"device": "cpu"})
+    text = table2(ResultStore(tmp_path / "s.h5"), lambda bench, dataset: -truth)  # signed: higher is better
+    row = next(line for line in text.splitlines() if line.startswith("| nbnlp | ptb |"))
+    assert row.startswith("| nbnlp | ptb | not run | 0.73 | 1.00 [") and "(n=6) | 0.74 |" in row
