@@ -73,13 +73,25 @@ def task_proxy_name(task: Task | RnnTask) -> str:
     return f"{PREFIX}{task.hash[:16]}"
 
 
+# Task files resolved in this process, by proxy name: the run's chunks name their proxies by
+# ``spec.name`` (``gennas:<16 hex>``) and re-resolve them through ``get_proxy``. Filled only by
+# ``spec_for``; a process that never read the file (a ``--workers`` process) cannot resolve the name.
+_FILE_TASKS: dict[str, ProxySpec] = {}
+
+
 def spec_for(reference: str) -> ProxySpec:
     """``gennas:<preset name>`` or ``gennas:<path to task.json>``: a proxy for that task.
 
     A task file's proxy is named by its hash (``gennas:<16 hex>``), so the same task from any
-    path shares stored results, and an edited file is a new proxy.
+    path shares stored results, and an edited file is a new proxy. That name resolves again
+    in the process that read the file.
     """
+    if reference in _FILE_TASKS:
+        return _FILE_TASKS[reference]
     target = reference[len(PREFIX):] if reference.startswith(PREFIX) else reference
+    if len(target) == 16 and all(c in "0123456789abcdef" for c in target):
+        raise NasproxyError(f"{reference!r} names a task file's proxy; give the task file itself (gennas:path/to/task.json)"
+                            " and run without --workers")
     if target in PRESETS:
         return task_spec(load_preset(target), target)
     if target in RNN_PRESETS:
@@ -90,9 +102,12 @@ def spec_for(reference: str) -> ProxySpec:
     doc = read_task_doc(path)
     if is_rnn_task_doc(doc):
         rnn_task = parse_rnn_task(doc, source=path.name)
-        return rnn_task_spec(rnn_task, task_proxy_name(rnn_task))
-    task = parse_task(doc, source=path.name)
-    return task_spec(task, task_proxy_name(task))
+        spec = rnn_task_spec(rnn_task, task_proxy_name(rnn_task))
+    else:
+        task = parse_task(doc, source=path.name)
+        spec = task_spec(task, task_proxy_name(task))
+    _FILE_TASKS[spec.name] = spec
+    return spec
 
 
 def read_task_doc(path: Path) -> object:
