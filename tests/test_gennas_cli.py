@@ -43,3 +43,25 @@ def test_write_tasks_and_empty_tables(fake_root, tmp_path, capsys):
                  "--out", str(out)]) == 0
     text = out.read_text()
     assert "| nb201 | cifar10 | not run | 0.77 | not run | 0.87 |" in text
+
+
+def test_run_with_a_task_file_scores_and_stores_it(fake_root, tmp_path, capsys):
+    # the run's chunks re-resolve proxies by their store name (gennas:<16 hex>): a task file must resolve again
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"schema": "gennas-task", "version": 1, "training": {"iterations": 2},
+                                "stages": [{"tensors": []}, {"tensors": []},
+                                           {"tensors": [[{"base": "dot", "channels": 4, "fraction": 0.5}]]}]}))
+    store = tmp_path / "s.h5"
+    assert main(["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", f"gennas:{path}", "--n", "2",
+                 "--batch-size", "16", "--data-root", str(fake_root), "--store", str(store)]) == 0
+    from nasproxy_bench.gennas.proxies import task_proxy_name
+    from nasproxy_bench.store import ResultStore
+
+    name = task_proxy_name(load_task(path))
+    groups = [g for g in ResultStore(store).groups.values() if g.key.proxy == name]
+    assert len(groups) == 1 and len(groups[0].records) == 2
+    assert all(r.status == "ok" and r.score > 0 for r in groups[0].records.values())
+    capsys.readouterr()
+    code = main(["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", "gennas:0123456789abcdef", "--n", "1",
+                 "--data-root", str(fake_root), "--store", str(tmp_path / "t.h5")])
+    assert code == 2 and "give the task file itself" in capsys.readouterr().err

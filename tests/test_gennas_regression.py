@@ -109,3 +109,19 @@ def test_eval_curve_ends_at_the_score():
     score = regression_score(small_net(channels=4), images(), task, seed=0)
     curve = Regressor(small_net(channels=4), images(), task, seed=0).train(eval_every=2)
     assert len(curve) == 2 and curve[-1] == score  # no input noise: checks do not change the run
+
+
+def test_batchnorm_momentum_is_the_public_codes_default_during_regression():
+    # NB101's official BN momentum (PyTorch 0.003) would leave the eval-mode running statistics
+    # near their initial values after a few iterations; the regression uses PyTorch's 0.1 on its copy
+    def slow_net() -> NB201Network:
+        net = small_net()
+        for module in net.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = 0.003
+        return net
+
+    task = short("gennas_combo", 5)
+    reg = Regressor(slow_net(), images(), task, seed=0)
+    assert {m.momentum for m in reg.net.modules() if isinstance(m, nn.BatchNorm2d)} == {0.1}
+    assert regression_score(slow_net(), images(), task, 0) == regression_score(small_net(), images(), task, 0)

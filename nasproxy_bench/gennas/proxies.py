@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 
@@ -10,8 +11,11 @@ import torch
 from nasproxy_bench.benchmark import Direction
 from nasproxy_bench.errors import NasproxyError
 from nasproxy_bench.gennas.regression import BATCH, regression_score
-from nasproxy_bench.gennas.task import PRESETS, Task, load_preset, load_task
+from nasproxy_bench.gennas.rnn import rnn_regression_score
+from nasproxy_bench.gennas.rnn_task import RNN_PRESETS, RnnTask, is_rnn_task_doc, load_rnn_preset, parse_rnn_task
+from nasproxy_bench.gennas.task import PRESETS, Task, TaskError, load_preset, parse_task
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
+from nasproxy_bench.tasks import TaskKind
 
 PREFIX = "gennas:"
 VERSION = "1"  # bump when the evaluation changes; a task's own content is in its name/hash
@@ -19,6 +23,8 @@ VERSION = "1"  # bump when the evaluation changes; a task's own content is in it
 PRESET_HASHES = {
     "gennas_single": "99b78023eca93468a4eebbbbb16c00c840b83eb503b9b5c6c6b53f2aac250bf3",
     "gennas_combo": "9194d04f886eac6f5e2bb453cdcf3dd94e0a83d95fd38ad4af097e127dd1e89d",
+    "gennas_rnn_single": "e195749517df992e20e4884e0bb3aa3ca7de2aac2ffd34959daac344cdf85928",
+    "gennas_rnn_combo": "94d134c49a50f7781db562bd9ffa243075cd9b1499b5c3d1221741249406b99b",
 }
 
 
@@ -48,28 +54,74 @@ def task_spec(task: Task, name: str) -> ProxySpec:
     )
 
 
-def task_proxy_name(task: Task) -> str:
+def score_rnn_task(task: RnnTask, ctx: ProxyContext) -> float:
+    return rnn_regression_score(ctx.fresh_model(), task, ctx.seed, ctx.device)
+
+
+def rnn_task_spec(task: RnnTask, name: str) -> ProxySpec:
+    """An RNN task as a proxy: sequence tasks only, synthetic inputs (no minibatch), no BatchNorm."""
+    return ProxySpec(
+        name, partial(score_rnn_task, task), "gennas", VERSION, Direction.LOWER, needs_data=False, bn="none",
+        tasks=frozenset({TaskKind.SEQUENCE}),
+        description=f"GenNAS RNN regression loss, task {task.name or '(unnamed)'} {task.hash[:12]} "
+                    f"({task.training.iterations} Adam iterations)",
+        opt_in=True,
+    )
+
+
+def task_proxy_name(task: Task | RnnTask) -> str:
     return f"{PREFIX}{task.hash[:16]}"
+
+
+# Task files resolved in this process, by proxy name: the run's chunks name their proxies by
+# ``spec.name`` (``gennas:<16 hex>``) and re-resolve them through ``get_proxy``. Filled only by
+# ``spec_for``; a process that never read the file (a ``--workers`` process) cannot resolve the name.
+_FILE_TASKS: dict[str, ProxySpec] = {}
 
 
 def spec_for(reference: str) -> ProxySpec:
     """``gennas:<preset name>`` or ``gennas:<path to task.json>``: a proxy for that task.
 
     A task file's proxy is named by its hash (``gennas:<16 hex>``), so the same task from any
-    path shares stored results, and an edited file is a new proxy.
+    path shares stored results, and an edited file is a new proxy. That name resolves again
+    in the process that read the file.
     """
+    if reference in _FILE_TASKS:
+        return _FILE_TASKS[reference]
     target = reference[len(PREFIX):] if reference.startswith(PREFIX) else reference
+    if len(target) == 16 and all(c in "0123456789abcdef" for c in target):
+        raise NasproxyError(f"{reference!r} names a task file's proxy; give the task file itself (gennas:path/to/task.json)"
+                            " and run without --workers")
     if target in PRESETS:
         return task_spec(load_preset(target), target)
+    if target in RNN_PRESETS:
+        return rnn_task_spec(load_rnn_preset(target), target)
     path = Path(target)
     if not path.suffix == ".json" and not path.exists():
-        raise NasproxyError(f"{reference!r}: give a shipped task ({', '.join(PRESETS)}) or a task .json file")
-    task = load_task(path)
-    return task_spec(task, task_proxy_name(task))
+        raise NasproxyError(f"{reference!r}: give a shipped task ({', '.join(PRESETS + RNN_PRESETS)}) or a task .json file")
+    doc = read_task_doc(path)
+    if is_rnn_task_doc(doc):
+        rnn_task = parse_rnn_task(doc, source=path.name)
+        spec = rnn_task_spec(rnn_task, task_proxy_name(rnn_task))
+    else:
+        task = parse_task(doc, source=path.name)
+        spec = task_spec(task, task_proxy_name(task))
+    _FILE_TASKS[spec.name] = spec
+    return spec
+
+
+def read_task_doc(path: Path) -> object:
+    """The JSON document of a task file (CNN or RNN schema); one-line ``TaskError`` when unreadable."""
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise TaskError(f"cannot read gennas task file {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise TaskError(f"gennas task file {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
 
 
 def preset_specs() -> list[ProxySpec]:
-    return [task_spec(load_preset(name), name) for name in PRESETS]
+    return [task_spec(load_preset(name), name) for name in PRESETS] + [rnn_task_spec(load_rnn_preset(n), n) for n in RNN_PRESETS]
 
 
 def __getattr__(name: str) -> list[ProxySpec]:  # PROXIES is built on first access (the registry's), not at import

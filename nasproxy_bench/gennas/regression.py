@@ -25,6 +25,11 @@ from nasproxy_bench.gennas.task import N_STAGES, Task
 from nasproxy_bench.networks import StagedNetwork
 
 BATCH = 16  # paper Sec. 4 / public code default --batch_size
+# BatchNorm running-statistics momentum during the regression: PyTorch's default, which every network
+# of the public code uses (plain ``nn.BatchNorm2d``). The score is read in eval mode after 100
+# iterations, so the running statistics must have followed the batch: with NB101's official TF
+# momentum (PyTorch 0.003) they would still be 74% the initial (0, 1) and the eval loss meaningless.
+BN_MOMENTUM = 0.1
 
 
 def _fit(feature: torch.Tensor, size: int = SIZE) -> torch.Tensor:
@@ -39,6 +44,16 @@ def input_scale(stage_sizes: list[int], size: int = SIZE) -> int:
     """
     smallest = min(stage_sizes)
     return 1 if smallest >= size else math.ceil(size / smallest)
+
+
+def use_regression_bn_momentum(net: nn.Module) -> int:
+    """Set every BatchNorm's momentum to ``BN_MOMENTUM`` (on the proxy's own copy); returns how many changed."""
+    changed = 0
+    for module in net.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.momentum != BN_MOMENTUM:
+            module.momentum = BN_MOMENTUM
+            changed += 1
+    return changed
 
 
 def make_heads(channels_in: list[int], channels_out: list[int], seed: int) -> nn.ModuleList:
@@ -72,6 +87,7 @@ class Regressor:
         if not isinstance(net, StagedNetwork):
             raise UnsupportedNetwork(f"{type(net).__name__} exposes no stage_outputs (not a StagedNetwork)")
         self.net, self.task, self.seed = net, task, seed
+        use_regression_bn_momentum(net)
         device = images.device
         with torch.no_grad():
             was_training = net.training

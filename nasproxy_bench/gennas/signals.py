@@ -77,20 +77,23 @@ def sin2d(count: int, frequencies: tuple[float, ...], gen: torch.Generator, *, p
     return torch.sin(arg + phi.view(count, 1, 1)).float()
 
 
-def dot(count: int, fraction: float, gen: torch.Generator, *, size: int = SIZE) -> torch.Tensor:
-    """``count`` zero maps with ``int(fraction * size^2)`` distinct pixels set to +-1."""
-    pixels = size * size
+def dot(count: int, fraction: float, gen: torch.Generator, *, size: int = SIZE, width: int | None = None) -> torch.Tensor:
+    """``count`` zero maps (``size`` x ``width``, square by default) with ``int(fraction * pixels)``
+    distinct pixels set to +-1."""
+    width = size if width is None else width
+    pixels = size * width
     n_set = int(fraction * pixels)
     order = torch.rand(count, pixels, generator=gen).argsort(dim=1)[:, :n_set]
     signs = torch.where(torch.rand(count, n_set, generator=gen) < 0.5, -1.0, 1.0)
     maps = torch.zeros(count, pixels)
     maps.scatter_(1, order, signs)
-    return maps.view(count, size, size)
+    return maps.view(count, size, width)
 
 
-def gdot(count: int, fraction: float, gen: torch.Generator, *, size: int = SIZE) -> torch.Tensor:
+def gdot(count: int, fraction: float, gen: torch.Generator, *, size: int = SIZE, width: int | None = None) -> torch.Tensor:
     """Dot maps smoothed by a Gaussian (sigma 1) and divided by their largest magnitude."""
-    smooth = np.stack([gaussian_filter(m, sigma=1.0) for m in dot(count, fraction, gen, size=size).double().numpy()])
+    dots = dot(count, fraction, gen, size=size, width=width).double().numpy()
+    smooth = np.stack([gaussian_filter(m, sigma=1.0) for m in dots])
     peak = np.abs(smooth).reshape(count, -1).max(axis=1).reshape(count, 1, 1)
     return torch.from_numpy(np.divide(smooth, peak, out=np.zeros_like(smooth), where=peak > 0)).float()
 

@@ -18,6 +18,7 @@ import numpy as np
 from nasproxy_bench.bootstrap import spearman_ci
 from nasproxy_bench.gennas import paper
 from nasproxy_bench.gennas.proxies import task_proxy_name
+from nasproxy_bench.gennas.rnn_task import RNN_PRESETS
 from nasproxy_bench.gennas.task import PRESETS, SCHEMA, VERSION, Task, load_preset, parse_task, save_task
 from nasproxy_bench.metrics import spearman
 from nasproxy_bench.report import current_groups, group_scores
@@ -110,16 +111,23 @@ def _paper(target: dict[str, float], column: str) -> str:
     return f"{target[column]:.2f}" if column in target else "–"
 
 
+def _preset_cell(store: ResultStore, truth_of, benchmark: str, dataset: str, kind: str) -> Cell:
+    """GenNAS-single/combo of a row: the CNN preset, or the RNN one (``gennas_rnn_*``) on a recurrent space."""
+    cells = [measured(store, truth_of, benchmark, dataset, name) for name in (f"gennas_{kind}", f"gennas_rnn_{kind}")]
+    return max(cells, key=lambda c: c.n)
+
+
 def table2(store: ResultStore, truth_of, searched: list[Task] = ()) -> str:
     present = sorted({(g.key.benchmark, g.key.dataset) for g in current_groups(store)
-                      if g.key.proxy in PRESETS or g.key.proxy.startswith("gennas:")})
+                      if g.key.proxy in PRESETS + RNN_PRESETS or g.key.proxy.startswith("gennas:")})
     rows = sorted(set(present) | set(paper.TABLE2))
     lines = ["## GenNAS Table 2: Spearman rho, ours [95% bootstrap CI] (n) vs paper", "",
              "| benchmark | dataset | single | paper | combo | paper | searched | paper search-N |", "|---|---|---|---|---|---|---|---|"]
     for bench, dataset in rows:
         target = paper.TABLE2.get((bench, dataset), {})
-        single = measured(store, truth_of, bench, dataset, "gennas_single") if (bench, dataset) in present else Cell(np.nan, 0)
-        combo = measured(store, truth_of, bench, dataset, "gennas_combo") if (bench, dataset) in present else Cell(np.nan, 0)
+        run = (bench, dataset) in present
+        single = _preset_cell(store, truth_of, bench, dataset, "single") if run else Cell(np.nan, 0)
+        combo = _preset_cell(store, truth_of, bench, dataset, "combo") if run else Cell(np.nan, 0)
         found = []
         for task in searched:
             prov = task.provenance or {}

@@ -307,8 +307,6 @@ PRESETS = ("gennas_single", "gennas_combo")
 
 def load_preset(name: str) -> Task:
     """A task shipped with the package (``nasproxy_bench/gennas/tasks/<name>.json``)."""
-    path = PRESET_DIR / f"{name}.json"
-    if not path.is_file():
-        known = sorted(p.stem for p in PRESET_DIR.glob("*.json"))
-        raise TaskError(f"no shipped gennas task {name!r}; choose one of: {', '.join(known)}")
-    return load_task(path)
+    if name not in PRESETS:
+        raise TaskError(f"no shipped gennas task {name!r}; choose one of: {', '.join(PRESETS)}")
+    return load_task(PRESET_DIR / f"{name}.json")
