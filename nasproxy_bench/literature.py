@@ -81,3 +81,12 @@ def fidelity_table(summary: pd.DataFrame, cifar10_valid_spr: dict[str, float] | 
                          "deviation": value - published, "within_0.05": abs(value - published) <= TOLERANCE,
                          "ours_vs_cifar10_valid": valid_gt, "source": SOURCES[proxy]})
     return pd.DataFrame(rows)
+
+
+# The survey's best-found tables (Table IV: NB201 / NATS-Bench size space; Table V: TransNAS-Bench-101
+# micro), keyed (benchmark, dataset, proxy). Only numbers checked against the paper's text belong here.
+# None could be read in this project so far (the search tool returns only each paper's opening, and the
+# survey's repository, SLDGroup/survey-zero-shot-nas, holds code, not tables), so the mapping is empty and
+# the report prints SURVEY_UNCONFIRMED in the survey column instead of a number.
+SURVEY_BEST_FOUND: dict[tuple[str, str, str], float] = {}
+SURVEY_UNCONFIRMED = "unconfirmed: survey Table IV/V number not checked (arXiv 2307.01998)"

@@ -90,9 +90,13 @@ def ground_truth_gaps(store: ResultStore, data_root: Path) -> dict[tuple[str, st
 
 
 def summarize(
-    store: ResultStore, data_root: Path, *, top_percent: float = 5.0, metric: str | None = None
+    store: ResultStore, data_root: Path, *, top_percent: float = 5.0, metric: str | None = None,
+    metric_overrides: dict[tuple[str, str], str] | None = None,
 ) -> pd.DataFrame:
-    """One row per (benchmark, dataset, proxy, version, sample, batch size), mean ± std over seeds."""
+    """One row per (benchmark, dataset, proxy, version, sample, batch size), mean ± std over seeds.
+
+    ``metric_overrides``: ground-truth metric per (benchmark, dataset), in place of ``metric``.
+    """
     runs: dict[tuple, list[Group]] = defaultdict(list)
     for group in [*current_groups(store), *derived_groups(store)]:
         k = group.key
@@ -102,7 +106,7 @@ def summarize(
     for (bench_name, dataset, proxy, version, sample_seed, batch_size), groups in sorted(runs.items()):
         bench = open_benchmark(bench_name, Path(data_root))
         spec = bench.dataset(dataset)
-        gt_metric = spec.metric(metric)
+        gt_metric = spec.metric((metric_overrides or {}).get((bench_name, dataset), metric))
         try:
             truth_all = bench.ground_truth(dataset, gt_metric.name)
         except MissingGroundTruth as exc:  # scored but not correlatable here: see ground_truth_gaps
