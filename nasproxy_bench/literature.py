@@ -32,8 +32,10 @@ NB201_SPR = {
 }
 UNCONFIRMED = "unconfirmed"
 _ZICO_TABLE = "ZiCo (Li et al., ICLR 2023), NATS-Bench-TSS correlation table"
-# Where each row of NB201_SPR is printed. No value could be checked against a paper's text in this
-# session (the search tool returns only the opening of each paper), so every entry is marked unconfirmed.
+# Where each row of NB201_SPR is printed. No value could be checked against a paper's text (issue 14,
+# two sessions): the search tool returns only the opening of each paper, and the public repositories of
+# the survey (SLDGroup/survey-zero-shot-nas) and of ZiCo (SLDGroup/ZiCo) hold code, no result tables.
+# Every entry therefore stays marked unconfirmed, naming the paper it is believed to come from.
 SOURCES = {
     "synflow": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}; Abdelfattah et al. (ICLR 2021) report NB201 SPR for synflow too",
     "naswot": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",

@@ -256,7 +256,9 @@ def add_bootstrap(summary: pd.DataFrame, runs: list[RunScores], data_root: Path)
             lows.append(np.nan)
             highs.append(np.nan)
             continue
-        truth = open_benchmark(row["benchmark"], Path(data_root)).ground_truth(row["dataset"])
+        bench = open_benchmark(row["benchmark"], Path(data_root))
+        metric = bench.dataset(row["dataset"]).metric(row["ground_truth"])  # the metric the summary correlated with
+        truth = bench.ground_truth(row["dataset"], metric.name) * metric.direction.sign()
         s = run.scores[row["proxy"]]
         low, high = spearman_ci(s.to_numpy() * _sign(row["proxy"]), truth.reindex(s.index).to_numpy())
         lows.append(low)
