@@ -91,4 +91,4 @@ def fidelity_table(summary: pd.DataFrame, cifar10_valid_spr: dict[str, float] | 
 # survey's repository, SLDGroup/survey-zero-shot-nas, holds code, not tables), so the mapping is empty and
 # the report prints SURVEY_UNCONFIRMED in the survey column instead of a number.
 SURVEY_BEST_FOUND: dict[tuple[str, str, str], float] = {}
-SURVEY_UNCONFIRMED = "unconfirmed: survey Table IV/V number not checked (arXiv 2307.01998)"
+SURVEY_UNCONFIRMED = "unconfirmed"

@@ -33,6 +33,7 @@ from nasproxy_bench.survey_plan import nats_note  # noqa: E402
 
 RETRIEVAL_K = (5, 10, 20, 30, 40, 50)
 TOPX = tuple(range(10, 101, 10))
+MIN_TOP_N = 5  # fewest sample members in the space's top k% for an @Top bar (the tables print every value with n)
 TOPX_PROXIES = ("params", "flops", "synflow", "naswot", "zico")
 # HW-NAS-Bench devices the survey's Pareto figures use, in order of preference (then NATS-sss's recorded latency)
 # Ground truth the survey pages use where it differs from the benchmark's default metric. The survey prints
@@ -137,13 +138,20 @@ def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
             elif f"{col}_ci_low" in part:
                 err = np.vstack([part[f"{col}_mean"] - part[f"{col}_ci_low"], part[f"{col}_ci_high"] - part[f"{col}_mean"]])
                 err = np.where(np.isfinite(err), np.clip(err, 0, None), 0)
-            ax.bar(x + (i - 1.5) * width, part[f"{col}_mean"], width, yerr=err, capsize=2, label=label)
-        ticks = [f"{p} (n@Top={int(n)})" for p, n in zip(part["proxy"], part["n_top"], strict=True)]
+            values = part[f"{col}_mean"].to_numpy(dtype=float)
+            if col.endswith("_top"):  # a correlation over 2-4 architectures is ±1 or close by construction
+                too_few = part["n_top"].to_numpy() < MIN_TOP_N
+                values = np.where(too_few, np.nan, values)
+                err = None if err is None else np.where(too_few, 0, err)
+            ax.bar(x + (i - 1.5) * width, values, width, yerr=err, capsize=2, label=label)
+        ticks = [f"{p} (n@Top={int(n)}{', not drawn' if n < MIN_TOP_N else ''})"
+                 for p, n in zip(part["proxy"], part["n_top"], strict=True)]
         ax.set_xticks(x, ticks, rotation=45, ha="right")
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylabel("rank correlation with ground truth")
         bar_meaning = ("bars: mean over seeds, error bars: ± std over seeds" if several_seeds
                        else "one seed; error bars: 95% bootstrap CI over architectures, none computed for KT@All")
+        bar_meaning += f"; @Top drawn only where n@Top >= {MIN_TOP_N}"
         survey = SURVEY_FIGURES.get(bench, ("",))[0]
         ax.set_title(f"{'survey ' + survey + ': ' if survey else ''}{bench} / {dataset} vs {part['ground_truth'].iloc[0]}, "
                      f"n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]}; "
@@ -179,6 +187,8 @@ def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path, truth_sign: flo
             rows.append({"proxy": name, "top_percent": x, "spearman_mean": mean, "spearman_std": std, "seeds": len(per_seed),
                          "n": len(sub_s), "ci_low": low, "ci_high": high, "threshold": thresholds[x] * truth_sign})
         marker, line = next(styles)  # distinct styles keep coinciding curves (params = flops on NB201) visible
+        drawn = [n_at[x] >= MIN_TOP_N for x in TOPX]  # fewer members give ±1-ish values by construction
+        means, stds = np.where(drawn, means, np.nan), np.where(drawn, stds, np.nan)
         curve = ax.plot(TOPX, means, marker=marker, linestyle=line, markerfacecolor="none", label=name)[0]
         if len(per_seed) > 1:
             ax.fill_between(TOPX, np.subtract(means, stds), np.add(means, stds), color=curve.get_color(), alpha=0.15)
@@ -188,7 +198,9 @@ def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path, truth_sign: flo
     ax.set_ylabel("Spearman ρ within the subset")
     seeds = max((len(v) for v in run.seed_scores.values()), default=1)
     spread = f"mean ± std (band) over {seeds} seeds" if seeds > 1 else f"seed {run.seed}"
-    ax.set_title(f"{run.benchmark} / {run.dataset}: correlation on the top-x% subset, {spread}", fontsize=9)
+    survey = SURVEY_FIGURES.get(run.benchmark, ("", None))[1]
+    ax.set_title(f"{'survey ' + survey + ': ' if survey else ''}{run.benchmark} / {run.dataset} vs {truth.name}: "
+                 f"SPR on the top-x% subset, {spread}\n(points with n < {MIN_TOP_N} not drawn)", fontsize=9)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.legend(fontsize=8)
     return _save(fig, out_dir / f"fig_topx_{run.benchmark}_{run.dataset}"), pd.DataFrame(rows)
@@ -296,11 +308,13 @@ def _best_found_markdown(table: pd.DataFrame) -> str:
              "among the n evaluated; mean ± std over the seeds (the survey averages 5 runs). The survey searches the "
              "whole space; on CPU we evaluate a uniform sample of n architectures (n printed in every row), so "
              "'sample best' is the ceiling a perfect proxy could reach here and 'space best' the survey's ceiling. "
-             "The survey column shows its printed number only where it was checked against the paper; the difference "
-             "is ours minus the survey's.", ""]
+             "The survey column shows its printed number only where it was checked against the paper's text; "
+             "'unconfirmed' means the survey's Table IV/V value could not be read and checked here (arXiv 2307.01998; "
+             "see nasproxy_bench/literature.py), so no number is shown rather than one from memory. The difference is "
+             "ours minus the survey's.", ""]
     for (table_name, bench, dataset), part in table.groupby(["survey_table", "benchmark", "dataset"], sort=True):
         first = part.iloc[0]
-        lines += [f"## {table_name}: {bench} / {dataset} ({first['ground_truth']}; n = {int(first['n'])} of "
+        lines += [f"## {table_name}: {bench} / {dataset} ({first['ground_truth']}; n = {int(first['n'])} evaluated of "
                   f"{int(first['space_size'])}, {int(first['seeds'])} seeds)", "",
                   "| proxy | n | seeds | best-found (mean ± std) | sample best | space best | survey | ours − survey |",
                   "|---|---|---|---|---|---|---|---|"]
