@@ -157,3 +157,12 @@ def test_plan_without_nats_table_names_the_file(fake_root, tmp_path):
         ("tnb101_micro", "segmentsemantic", 3, [0]), ("tnb101_micro", "autoencoder", 3, [0]), ("tnb101_micro", "normal", 3, [0])]
     assert len(plan.missing) == 1 and "benchmarks/nats_sss/nats_sss.csv is missing" in plan.missing[0]
     assert default_plan(fake_root, tmp_path / "s.h5", nb201_n=0, tnb_n=0).runs == []
+
+
+def test_survey_without_a_store_and_nothing_to_run_says_so(fake_root, tmp_path, capsys):
+    args = ["survey", "--no-run", "--data-root", str(fake_root), "--store", str(tmp_path / "none.h5"),
+            "--reports", str(tmp_path / "out")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and "none.h5" in err
+    assert not (tmp_path / "out").exists()
