@@ -75,8 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     survey.set_defaults(store=SURVEY_STORE)
     survey.add_argument("--reports", type=Path, default=SURVEY_REPORTS, help=f"output folder (default {SURVEY_REPORTS})")
     survey.add_argument("--top", type=float, default=5.0, help="top-k percent of the whole space for @Top (default 5)")
-    survey.add_argument("--nb201-n", type=int, default=50,
-                        help="NB201 (and imported NATS-sss) sample size per dataset (default 50; 0: leave out)")
+    survey.add_argument("--nb201-n", type=int, default=100,
+                        help="NB201 (and imported NATS-sss) sample size per dataset (default 100; 0: leave out)")
     survey.add_argument("--seeds", type=_int_list, default=[0, 1, 2, 3, 4], help="init/batch seeds (default 0,1,2,3,4)")
     survey.add_argument("--tnb-n", type=int, default=20, help="TransNAS-Bench-101 micro sample size per task (default 20; 0: leave out)")
     survey.add_argument("--no-run", action="store_true", help="draw from the store as it is; compute nothing")

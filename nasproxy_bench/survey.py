@@ -153,10 +153,13 @@ def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
                        else "one seed; error bars: 95% bootstrap CI over architectures, none computed for KT@All")
         bar_meaning += f"; @Top drawn only where n@Top >= {MIN_TOP_N}"
         survey = SURVEY_FIGURES.get(bench, ("",))[0]
-        ax.set_title(f"{'survey ' + survey + ': ' if survey else ''}{bench} / {dataset} vs {part['ground_truth'].iloc[0]}, "
-                     f"n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]}; "
-                     f"Top{k:g}% = top {k:g}% of the whole space\n({bar_meaning})", fontsize=9)
-        ax.legend(ncols=4, fontsize=8)
+        surrogate = " (surrogate inputs)" if part["surrogate_inputs"].any() else ""
+        ax.set_title(f"{'survey ' + survey + ': ' if survey else ''}{bench} / {dataset} vs {part['ground_truth'].iloc[0]}{surrogate}\n"
+                     f"n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]}; Top{k:g}% = top {k:g}% of the whole space\n"
+                     f"{bar_meaning}", fontsize=8)
+        low, high = ax.get_ylim()
+        ax.set_ylim(min(low, -0.35), max(high, 1.05))  # room below zero for the legend
+        ax.legend(ncols=4, fontsize=7, loc="lower left")
         paths += _save(fig, out_dir / f"fig_correlations_{bench}_{dataset}")
     return paths
 

@@ -26,7 +26,7 @@ TNB_PROXIES = ("params", "flops", "synflow", "snip", "grad_norm", "naswot")
 NB201_DATASETS = ("cifar10", "cifar100")
 NATS_DATASETS = ("cifar10", "cifar100")
 TNB_TASKS = ("segmentsemantic", "autoencoder", "normal")
-DEFAULT_NB201_N = 50
+DEFAULT_NB201_N = 100  # expected n@Top5% = 5 of a uniform sample, the fewest a bar is drawn for
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 DEFAULT_TNB_N = 20
 NATS_TABLE = "benchmarks/nats_sss/nats_sss.csv"
