@@ -27,7 +27,15 @@ from nasproxy_bench.literature import SURVEY_BEST_FOUND, SURVEY_UNCONFIRMED, fid
 from nasproxy_bench.metrics import mean_std, retrieval_rate, space_threshold, spearman, top_subset  # noqa: E402
 from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
 from nasproxy_bench.registry import open_benchmark, proxies  # noqa: E402
-from nasproxy_bench.report import current_groups, derived_groups, ground_truth_gaps, group_scores, summarize, to_markdown  # noqa: E402
+from nasproxy_bench.report import (  # noqa: E402
+    complete_seeds,
+    current_groups,
+    derived_groups,
+    ground_truth_gaps,
+    group_scores,
+    summarize,
+    to_markdown,
+)
 from nasproxy_bench.store import Group, ResultStore  # noqa: E402
 from nasproxy_bench.survey_plan import nats_note  # noqa: E402
 
@@ -101,7 +109,11 @@ def _sign(name: str) -> float:
 
 def collect_runs(store: ResultStore) -> list[RunScores]:
     runs: dict[tuple, RunScores] = {}
-    groups: list[Group] = [*current_groups(store), *derived_groups(store)]
+    by_run: dict[tuple, list[Group]] = {}
+    for group in [*current_groups(store), *derived_groups(store)]:
+        k = group.key
+        by_run.setdefault((k.benchmark, k.dataset, k.proxy, k.proxy_version, k.sample_seed, k.batch_size), []).append(group)
+    groups = [g for seeds in by_run.values() for g in complete_seeds(seeds)]  # a seed still under way is left out
     for group in sorted(groups, key=lambda g: g.key.seed):
         k = group.key
         run = runs.setdefault((k.benchmark, k.dataset, k.sample_seed, k.batch_size), RunScores(k.benchmark, k.dataset, k.seed))
@@ -380,7 +392,8 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
     store = ResultStore(store_path)
     gaps = ground_truth_gaps(store, data_root)
     runs = [r for r in collect_runs(store) if (r.benchmark, r.dataset) not in gaps]
-    summary = add_bootstrap(summarize(store, data_root, top_percent=top_percent, metric_overrides=SURVEY_METRICS),
+    summary = add_bootstrap(summarize(store, data_root, top_percent=top_percent, metric_overrides=SURVEY_METRICS,
+                                      complete_seeds_only=True),
                             runs, data_root)
     summary.to_csv(out_dir / "correlations.csv", index=False)
     (out_dir / "correlations.md").write_text(to_markdown(summary, gaps), encoding="utf-8")

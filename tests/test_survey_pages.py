@@ -166,3 +166,19 @@ def test_survey_without_a_store_and_nothing_to_run_says_so(fake_root, tmp_path, 
     err = capsys.readouterr().err
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and "none.h5" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_seed_still_under_way_is_left_out_of_the_survey(fake_root, tmp_path):
+    """Seed 0 holds 12 archs, seed 1 only 5 (a run stopped mid-way): the survey averages seed 0 alone."""
+    from nasproxy_bench.report import complete_seeds, summarize
+    from nasproxy_bench.store import ResultStore
+
+    store = tmp_path / "s.h5"
+    run(RunConfig("nb201", "cifar10", ["params"], n=12, seeds=[0], batch_size=8, data_root=fake_root, store=store), progress=False)
+    run(RunConfig("nb201", "cifar10", ["params"], n=5, seeds=[1], batch_size=8, data_root=fake_root, store=store), progress=False)
+    groups = list(ResultStore(store).groups.values())
+    assert sorted(len(g.records) for g in groups) == [5, 12]
+    assert [g.key.seed for g in complete_seeds(groups)] == [0]
+    full = summarize(ResultStore(store), fake_root, complete_seeds_only=True).iloc[0]
+    assert (full["seeds"], full["n"]) == ("0", 12)
+    assert summarize(ResultStore(store), fake_root).iloc[0]["seeds"] == "0,1"  # plain report keeps both
