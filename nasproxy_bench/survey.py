@@ -157,7 +157,8 @@ def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
                 err = None if err is None else np.where(too_few, 0, err)
             ax.bar(x + (i - 1.5) * width, values, width, yerr=err, capsize=2, label=label)
         ticks = [f"{p} (n@Top={int(n)}{', not drawn' if n < MIN_TOP_N else ''})"
-                 for p, n in zip(part["proxy"], part["n_top"], strict=True)]
+                 + ("" if np.isfinite(rho) else "\nno correlation: scores constant or missing")
+                 for p, n, rho in zip(part["proxy"], part["n_top"], part["spearman_mean"], strict=True)]
         ax.set_xticks(x, ticks, rotation=45, ha="right")
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylabel("rank correlation with ground truth")
@@ -214,8 +215,8 @@ def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path, truth_sign: flo
     seeds = max((len(v) for v in run.seed_scores.values()), default=1)
     spread = f"mean ± std (band) over {seeds} seeds" if seeds > 1 else f"seed {run.seed}"
     survey = SURVEY_FIGURES.get(run.benchmark, ("", None))[1]
-    ax.set_title(f"{'survey ' + survey + ': ' if survey else ''}{run.benchmark} / {run.dataset} vs {truth.name}: "
-                 f"SPR on the top-x% subset, {spread}\n(points with n < {MIN_TOP_N} not drawn)", fontsize=9)
+    ax.set_title(f"{'survey ' + survey + ': ' if survey else ''}{run.benchmark} / {run.dataset} vs {truth.name}\n"
+                 f"SPR on the top-x% subset, {spread}; points with n < {MIN_TOP_N} not drawn", fontsize=9)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.legend(fontsize=8)
     return _save(fig, out_dir / f"fig_topx_{run.benchmark}_{run.dataset}"), pd.DataFrame(rows)
