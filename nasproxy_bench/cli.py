@@ -15,6 +15,9 @@ from nasproxy_bench.errors import DataError, MissingGroundTruth, NasproxyError, 
 if TYPE_CHECKING:
     from nasproxy_bench.benchmark import Benchmark
 
+SURVEY_STORE = Path("results/survey.h5")
+SURVEY_REPORTS = DEFAULT_REPORTS / "survey"
+
 
 def _int_list(text: str) -> list[int]:
     try:
@@ -71,6 +74,19 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", parents=[common], help="write correlation tables from the store")
     report.add_argument("--reports", type=Path, default=DEFAULT_REPORTS)
     report.add_argument("--top", type=float, default=5.0, help="top-k percent for @Top metrics (default 5)")
+
+    survey = sub.add_parser("survey", parents=[common],
+                            help="regenerate the zero-shot NAS survey's figures and tables into reports/survey/ "
+                                 "(computes missing scores first)")
+    survey.set_defaults(store=SURVEY_STORE)
+    survey.add_argument("--reports", type=Path, default=SURVEY_REPORTS, help=f"output folder (default {SURVEY_REPORTS})")
+    survey.add_argument("--top", type=float, default=5.0, help="top-k percent of the whole space for @Top (default 5)")
+    survey.add_argument("--nb201-n", type=int, default=100,
+                        help="NB201 (and imported NATS-sss) sample size per dataset (default 100; 0: leave out)")
+    survey.add_argument("--seeds", type=_int_list, default=[0, 1, 2, 3, 4], help="init/batch seeds (default 0,1,2,3,4)")
+    survey.add_argument("--tnb-n", type=int, default=20, help="TransNAS-Bench-101 micro sample size per task (default 20; 0: leave out)")
+    survey.add_argument("--no-run", action="store_true", help="draw from the store as it is; compute nothing")
+    survey.add_argument("--no-progress", action="store_true")
 
     imp = sub.add_parser("import", parents=[common], help="normalize official benchmark files into the data root")
     imp.add_argument("benchmark", help="benchmark name (see 'list')")
@@ -326,6 +342,24 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"wrote {args.reports}/ (index: {page})")
 
 
+def cmd_survey(args: argparse.Namespace) -> None:
+    from nasproxy_bench.report import ground_truth_gaps
+    from nasproxy_bench.store import ResultStore, require_store
+    from nasproxy_bench.survey import write_survey
+    from nasproxy_bench.survey_plan import default_plan, run_plan
+
+    data_root = resolve_data_root(args.data_root)
+    plan = default_plan(data_root, args.store, nb201_n=args.nb201_n, seeds=tuple(args.seeds), tnb_n=args.tnb_n)
+    if not args.no_run:
+        computed = run_plan(plan, progress=not args.no_progress)
+        print(f"{computed} scores computed into {args.store} ({len(plan.runs)} runs of the survey plan)")
+    require_store(args.store)
+    page = write_survey(args.store, data_root, args.reports, top_percent=args.top)
+    for message in [*plan.missing, *ground_truth_gaps(ResultStore(args.store), data_root).values()]:
+        print(f"note: {message}")
+    print(f"wrote {args.reports}/ (index: {page})")
+
+
 def cmd_merge(args: argparse.Namespace) -> None:
     from nasproxy_bench.store import ResultStore
 
@@ -396,7 +430,7 @@ def cmd_gennas(args: argparse.Namespace) -> None:
 COMMANDS = {
     "list": cmd_list, "run": cmd_run, "report": cmd_report, "compare": cmd_compare, "bench": cmd_bench,
     "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify, "merge": cmd_merge,
-    "search": cmd_search, "data": cmd_data,
+    "search": cmd_search, "data": cmd_data, "survey": cmd_survey,
     "gennas": cmd_gennas,
 }
 

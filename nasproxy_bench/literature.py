@@ -31,8 +31,10 @@ NB201_SPR = {
 }
 UNCONFIRMED = "unconfirmed"
 _ZICO_TABLE = "ZiCo (Li et al., ICLR 2023), NATS-Bench-TSS correlation table"
-# Where each row of NB201_SPR is printed. No value could be checked against a paper's text in this
-# session (the search tool returns only the opening of each paper), so every entry is marked unconfirmed.
+# Where each row of NB201_SPR is printed. No value could be checked against a paper's text (issue 14,
+# two sessions): the search tool returns only the opening of each paper, and the public repositories of
+# the survey (SLDGroup/survey-zero-shot-nas) and of ZiCo (SLDGroup/ZiCo) hold code, no result tables.
+# Every entry therefore stays marked unconfirmed, naming the paper it is believed to come from.
 SOURCES = {
     "synflow": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}; Abdelfattah et al. (ICLR 2021) report NB201 SPR for synflow too",
     "naswot": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
@@ -79,3 +81,12 @@ def fidelity_table(summary: pd.DataFrame, cifar10_valid_spr: dict[str, float] | 
                          "deviation": value - published, "within_0.05": abs(value - published) <= TOLERANCE,
                          "ours_vs_cifar10_valid": valid_gt, "source": SOURCES[proxy]})
     return pd.DataFrame(rows)
+
+
+# The survey's best-found tables (Table IV: NB201 / NATS-Bench size space; Table V: TransNAS-Bench-101
+# micro), keyed (benchmark, dataset, proxy). Only numbers checked against the paper's text belong here.
+# None could be read in this project so far (the search tool returns only each paper's opening, and the
+# survey's repository, SLDGroup/survey-zero-shot-nas, holds code, not tables), so the mapping is empty and
+# the report prints SURVEY_UNCONFIRMED in the survey column instead of a number.
+SURVEY_BEST_FOUND: dict[tuple[str, str, str], float] = {}
+SURVEY_UNCONFIRMED = "unconfirmed"

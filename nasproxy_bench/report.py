@@ -90,19 +90,27 @@ def ground_truth_gaps(store: ResultStore, data_root: Path) -> dict[tuple[str, st
 
 
 def summarize(
-    store: ResultStore, data_root: Path, *, top_percent: float = 5.0, metric: str | None = None
+    store: ResultStore, data_root: Path, *, top_percent: float = 5.0, metric: str | None = None,
+    metric_overrides: dict[tuple[str, str], str] | None = None, complete_seeds_only: bool = False,
 ) -> pd.DataFrame:
-    """One row per (benchmark, dataset, proxy, version, sample, batch size), mean ± std over seeds."""
+    """One row per (benchmark, dataset, proxy, version, sample, batch size), mean ± std over seeds.
+
+    ``metric_overrides``: ground-truth metric per (benchmark, dataset), in place of ``metric``.
+    ``complete_seeds_only``: leave out seeds holding fewer architectures than the run's fullest seed
+    (a run still under way), so every seed averages over the same sample.
+    """
     runs: dict[tuple, list[Group]] = defaultdict(list)
     for group in [*current_groups(store), *derived_groups(store)]:
         k = group.key
         runs[(k.benchmark, k.dataset, k.proxy, k.proxy_version, k.sample_seed, k.batch_size)].append(group)
+    if complete_seeds_only:
+        runs = defaultdict(list, {key: complete_seeds(groups) for key, groups in runs.items()})
     rows = []
     gaps: dict[tuple[str, str], str] = {}
     for (bench_name, dataset, proxy, version, sample_seed, batch_size), groups in sorted(runs.items()):
         bench = open_benchmark(bench_name, Path(data_root))
         spec = bench.dataset(dataset)
-        gt_metric = spec.metric(metric)
+        gt_metric = spec.metric((metric_overrides or {}).get((bench_name, dataset), metric))
         try:
             truth_all = bench.ground_truth(dataset, gt_metric.name)
         except MissingGroundTruth as exc:  # scored but not correlatable here: see ground_truth_gaps
@@ -147,6 +155,12 @@ def summarize(
     if not rows:
         raise NasproxyError(f"result store {store.path} has no scores; run 'nasproxy-bench run' first")
     return pd.DataFrame(rows)
+
+
+def complete_seeds(groups: list[Group]) -> list[Group]:
+    """The groups (seeds of one run) that hold as many architectures as the fullest of them."""
+    most = max(len(g.records) for g in groups)
+    return [g for g in groups if len(g.records) == most]
 
 
 def _top_intervals(group: Group, truth_all: pd.Series, score_sign: float, truth_sign: float, first: Correlations) -> dict:

@@ -21,18 +21,62 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from nasproxy_bench.best_found import best_found_over_seeds, compare_with_survey  # noqa: E402
 from nasproxy_bench.bootstrap import correlation_ci, spearman_ci  # noqa: E402
-from nasproxy_bench.literature import fidelity_table  # noqa: E402
-from nasproxy_bench.metrics import mean_std, retrieval_rate, scored_pairs, space_threshold, spearman, top_subset  # noqa: E402
+from nasproxy_bench.literature import SURVEY_BEST_FOUND, SURVEY_UNCONFIRMED, fidelity_table  # noqa: E402
+from nasproxy_bench.metrics import mean_std, retrieval_rate, space_threshold, spearman, top_subset  # noqa: E402
 from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
 from nasproxy_bench.registry import open_benchmark, proxies  # noqa: E402
-from nasproxy_bench.report import current_groups, derived_groups, ground_truth_gaps, group_scores, summarize, to_markdown  # noqa: E402
+from nasproxy_bench.report import (  # noqa: E402
+    complete_seeds,
+    current_groups,
+    derived_groups,
+    ground_truth_gaps,
+    group_scores,
+    summarize,
+    to_markdown,
+)
 from nasproxy_bench.store import Group, ResultStore  # noqa: E402
+from nasproxy_bench.survey_plan import nats_note  # noqa: E402
 
 RETRIEVAL_K = (5, 10, 20, 30, 40, 50)
 TOPX = tuple(range(10, 101, 10))
+MIN_TOP_N = 5  # fewest sample members in the space's top k% for an @Top bar (the tables print every value with n)
 TOPX_PROXIES = ("params", "flops", "synflow", "naswot", "zico")
 # HW-NAS-Bench devices the survey's Pareto figures use, in order of preference (then NATS-sss's recorded latency)
+# Ground truth the survey pages use where it differs from the benchmark's default metric. The survey prints
+# mIoU for segmentation; our TransNAS table has mIoU only at the best validation epoch (pixel accuracy is
+# the final-epoch default), so the survey pages use best-epoch mIoU to compare like with like.
+SURVEY_METRICS = {("tnb101_micro", "segmentsemantic"): "best_miou"}
+# Where each benchmark's pages appear in the survey: correlation bars, top-x% curves, best-found table
+SURVEY_FIGURES = {
+    "nb201": ("Figs. 6 (@All) and 7 (@Top5%)", "Fig. 13", "Table IV"),
+    "nats_sss": ("Figs. 8 (@All) and 9 (@Top5%)", "Fig. 14", "Table IV"),
+    "tnb101_micro": ("Fig. 10", None, "Table V"),
+}
+
+
+@dataclass(frozen=True)
+class HardwareFigure:
+    """A survey hardware figure: the cost it uses, then substitutes in order of preference.
+
+    Each option is (benchmark, cost column, description); the first one the store and data root
+    can draw is used, and a substitute is labelled as such on the figure itself.
+    """
+
+    number: str
+    wanted: tuple[str, str, str]
+    substitutes: tuple[tuple[str, str, str], ...]
+
+
+HARDWARE_FIGURES = (
+    HardwareFigure("18", ("nb201", "edgegpu/energy_mj", "EdgeGPU (Jetson TX2) energy, HW-NAS-Bench"),
+                   (("nb201", "pi5-litert/energy_mj",
+                     "Raspberry Pi 5 energy (LiteRT, HW-NAS-Bench-360, CIFAR-100 models)"),)),
+    HardwareFigure("19", ("nats_sss", "nats/latency_ms", "GTX1080 latency recorded in NATS-Bench, size space"),
+                   (("nb201", "1080ti_1/latency_ms",
+                     "GTX 1080 Ti latency, batch 1 (HELP), on the NB201 topology space"),)),
+)
 PARETO_COSTS = ("edgegpu/latency_ms", "fpga/latency_ms", "eyeriss/latency_ms", "pixel3/latency_ms", "raspi4/latency_ms",
                 "pi5-litert/latency_ms", "nats/latency_ms")
 
@@ -65,7 +109,11 @@ def _sign(name: str) -> float:
 
 def collect_runs(store: ResultStore) -> list[RunScores]:
     runs: dict[tuple, RunScores] = {}
-    groups: list[Group] = [*current_groups(store), *derived_groups(store)]
+    by_run: dict[tuple, list[Group]] = {}
+    for group in [*current_groups(store), *derived_groups(store)]:
+        k = group.key
+        by_run.setdefault((k.benchmark, k.dataset, k.proxy, k.proxy_version, k.sample_seed, k.batch_size), []).append(group)
+    groups = [g for seeds in by_run.values() for g in complete_seeds(seeds)]  # a seed still under way is left out
     for group in sorted(groups, key=lambda g: g.key.seed):
         k = group.key
         run = runs.setdefault((k.benchmark, k.dataset, k.sample_seed, k.batch_size), RunScores(k.benchmark, k.dataset, k.seed))
@@ -85,6 +133,7 @@ def _cifar10_valid_spr(runs: list[RunScores], data_root: Path) -> dict[str, floa
 
 
 def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """KT and SPR @All and @Top-k% per proxy, one figure per (benchmark, dataset)."""
     paths = []
     for (bench, dataset), part in summary.groupby(["benchmark", "dataset"]):
         part = part.sort_values("spearman_mean", ascending=False)
@@ -101,16 +150,29 @@ def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
             elif f"{col}_ci_low" in part:
                 err = np.vstack([part[f"{col}_mean"] - part[f"{col}_ci_low"], part[f"{col}_ci_high"] - part[f"{col}_mean"]])
                 err = np.where(np.isfinite(err), np.clip(err, 0, None), 0)
-            ax.bar(x + (i - 1.5) * width, part[f"{col}_mean"], width, yerr=err, capsize=2, label=label)
-        ticks = [f"{p} (n@Top={int(n)})" for p, n in zip(part["proxy"], part["n_top"], strict=True)]
+            values = part[f"{col}_mean"].to_numpy(dtype=float)
+            if col.endswith("_top"):  # a correlation over 2-4 architectures is ±1 or close by construction
+                too_few = part["n_top"].to_numpy() < MIN_TOP_N
+                values = np.where(too_few, np.nan, values)
+                err = None if err is None else np.where(too_few, 0, err)
+            ax.bar(x + (i - 1.5) * width, values, width, yerr=err, capsize=2, label=label)
+        ticks = [f"{p} (n@Top={int(n)}{', not drawn' if n < MIN_TOP_N else ''})"
+                 + ("" if np.isfinite(rho) else "\nno correlation: scores constant or missing")
+                 for p, n, rho in zip(part["proxy"], part["n_top"], part["spearman_mean"], strict=True)]
         ax.set_xticks(x, ticks, rotation=45, ha="right")
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylabel("rank correlation with ground truth")
         bar_meaning = ("bars: mean over seeds, error bars: ± std over seeds" if several_seeds
                        else "one seed; error bars: 95% bootstrap CI over architectures, none computed for KT@All")
-        ax.set_title(f"{bench} / {dataset}: n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]}; "
-                     f"Top{k:g}% = top {k:g}% of the whole space\n({bar_meaning})", fontsize=9)
-        ax.legend(ncols=4, fontsize=8)
+        bar_meaning += f"; @Top drawn only where n@Top >= {MIN_TOP_N}"
+        survey = SURVEY_FIGURES.get(bench, ("",))[0]
+        surrogate = " (surrogate inputs)" if part["surrogate_inputs"].any() else ""
+        ax.set_title(f"{'survey ' + survey + ': ' if survey else ''}{bench} / {dataset} vs {part['ground_truth'].iloc[0]}{surrogate}\n"
+                     f"n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]}; Top{k:g}% = top {k:g}% of the whole space\n"
+                     f"{bar_meaning}", fontsize=8)
+        low, high = ax.get_ylim()
+        ax.set_ylim(min(low, -0.35), max(high, 1.05))  # room below zero for the legend
+        ax.legend(ncols=4, fontsize=7, loc="lower left")
         paths += _save(fig, out_dir / f"fig_correlations_{bench}_{dataset}")
     return paths
 
@@ -141,6 +203,8 @@ def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path, truth_sign: flo
             rows.append({"proxy": name, "top_percent": x, "spearman_mean": mean, "spearman_std": std, "seeds": len(per_seed),
                          "n": len(sub_s), "ci_low": low, "ci_high": high, "threshold": thresholds[x] * truth_sign})
         marker, line = next(styles)  # distinct styles keep coinciding curves (params = flops on NB201) visible
+        drawn = [n_at[x] >= MIN_TOP_N for x in TOPX]  # fewer members give ±1-ish values by construction
+        means, stds = np.where(drawn, means, np.nan), np.where(drawn, stds, np.nan)
         curve = ax.plot(TOPX, means, marker=marker, linestyle=line, markerfacecolor="none", label=name)[0]
         if len(per_seed) > 1:
             ax.fill_between(TOPX, np.subtract(means, stds), np.add(means, stds), color=curve.get_color(), alpha=0.15)
@@ -150,13 +214,17 @@ def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path, truth_sign: flo
     ax.set_ylabel("Spearman ρ within the subset")
     seeds = max((len(v) for v in run.seed_scores.values()), default=1)
     spread = f"mean ± std (band) over {seeds} seeds" if seeds > 1 else f"seed {run.seed}"
-    ax.set_title(f"{run.benchmark} / {run.dataset}: correlation on the top-x% subset, {spread}", fontsize=9)
+    survey = SURVEY_FIGURES.get(run.benchmark, ("", None))[1]
+    ax.set_title(f"{'survey ' + survey + ': ' if survey else ''}{run.benchmark} / {run.dataset} vs {truth.name}\n"
+                 f"SPR on the top-x% subset, {spread}; points with n < {MIN_TOP_N} not drawn", fontsize=9)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.legend(fontsize=8)
     return _save(fig, out_dir / f"fig_topx_{run.benchmark}_{run.dataset}"), pd.DataFrame(rows)
 
 
-def pareto(run: RunScores, truth: pd.Series, costs: pd.DataFrame, column: str, out_dir: Path) -> tuple[list[Path], pd.DataFrame]:
+def pareto(run: RunScores, truth: pd.Series, costs: pd.DataFrame, column: str, out_dir: Path, *,
+           headline: str = "", stem: str = "") -> tuple[list[Path], pd.DataFrame]:
+    """Proxy picks under a sweep of cost budgets (lowest seed's scores); ``headline`` tops the figure."""
     names = sorted(p for p in run.scores if p in proxies())
     archs = run.scores[names[0]].index
     cost = costs[column].reindex(archs).to_numpy(dtype=float)
@@ -190,10 +258,12 @@ def pareto(run: RunScores, truth: pd.Series, costs: pd.DataFrame, column: str, o
     for ax in axes[:, 0]:
         ax.set_ylabel(f"{truth.name or 'ground truth'}")
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"{run.benchmark} / {run.dataset}: proxy pick within a {label} budget\n"
-                 f"n={len(archs)}; y axis from the 2nd percentile", fontsize=10)
+    title = (f"{run.benchmark} / {run.dataset}: proxy pick within a {label} budget\n"
+             f"n={len(archs)}, seed {run.seed}; y axis from the 2nd percentile")
+    fig.suptitle(f"{headline}\n{title}" if headline else title, fontsize=10, color="darkred" if "SUBSTITUT" in headline else "black")
     safe = column.replace("/", "_")
-    return _save(fig, out_dir / f"fig_pareto_{run.benchmark}_{run.dataset}_{safe}"), pd.concat(tables, ignore_index=True)
+    path = out_dir / (stem or f"fig_pareto_{run.benchmark}_{run.dataset}_{safe}")
+    return _save(fig, path), pd.concat(tables, ignore_index=True)
 
 
 def _md_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
@@ -214,12 +284,107 @@ def add_bootstrap(summary: pd.DataFrame, runs: list[RunScores], data_root: Path)
             lows.append(np.nan)
             highs.append(np.nan)
             continue
-        truth = open_benchmark(row["benchmark"], Path(data_root)).ground_truth(row["dataset"])
+        bench = open_benchmark(row["benchmark"], Path(data_root))
+        metric = bench.dataset(row["dataset"]).metric(row["ground_truth"])  # the metric the summary correlated with
+        truth = bench.ground_truth(row["dataset"], metric.name) * metric.direction.sign()
         s = run.scores[row["proxy"]]
         low, high = spearman_ci(s.to_numpy() * _sign(row["proxy"]), truth.reindex(s.index).to_numpy())
         lows.append(low)
         highs.append(high)
     return summary.assign(spearman_ci_low=lows, spearman_ci_high=highs)
+
+
+def _truth(bench_name: str, dataset: str, data_root: Path) -> tuple[pd.Series, float, str]:
+    """Ground truth of the whole space for the survey pages, its sign and a label."""
+    bench = open_benchmark(bench_name, Path(data_root))
+    metric = bench.dataset(dataset).metric(SURVEY_METRICS.get((bench_name, dataset)))
+    truth = bench.ground_truth(dataset, metric.name)
+    truth.name = f"{dataset} {metric.name}"
+    return truth, metric.direction.sign(), metric.description
+
+
+def best_found_rows(runs: list[RunScores], data_root: Path) -> pd.DataFrame:
+    """Tables IV/V: per proxy, ground truth of its top-ranked architecture, mean ± std over seeds."""
+    rows = []
+    for run in runs:
+        truth, sign, description = _truth(run.benchmark, run.dataset, data_root)
+        for name in sorted(run.seed_scores):
+            stats = best_found_over_seeds(run.seed_scores[name], truth, score_sign=_sign(name), truth_sign=sign)
+            rows.append({"survey_table": SURVEY_FIGURES.get(run.benchmark, ("", "", "-"))[2], "benchmark": run.benchmark,
+                         "dataset": run.dataset, "ground_truth": truth.name, "proxy": name, **stats})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return compare_with_survey(table, SURVEY_BEST_FOUND, SURVEY_UNCONFIRMED)
+
+
+def _best_found_markdown(table: pd.DataFrame) -> str:
+    lines = ["# Best-found architecture per proxy (survey Tables IV and V)", "",
+             "For each proxy and each init/batch seed, the ground truth of the architecture the proxy ranks first "
+             "among the n evaluated; mean ± std over the seeds (the survey averages 5 runs). The survey searches the "
+             "whole space; on CPU we evaluate a uniform sample of n architectures (n printed in every row), so "
+             "'sample best' is the ceiling a perfect proxy could reach here and 'space best' the survey's ceiling. "
+             "The survey column shows its printed number only where it was checked against the paper's text; "
+             "'unconfirmed' means the survey's Table IV/V value could not be read and checked here (arXiv 2307.01998; "
+             "see nasproxy_bench/literature.py), so no number is shown rather than one from memory. The difference is "
+             "ours minus the survey's.", ""]
+    for (table_name, bench, dataset), part in table.groupby(["survey_table", "benchmark", "dataset"], sort=True):
+        first = part.iloc[0]
+        lines += [f"## {table_name}: {bench} / {dataset} ({first['ground_truth']}; n = {int(first['n'])} evaluated of "
+                  f"{int(first['space_size'])}, {int(first['seeds'])} seeds)", "",
+                  "| proxy | n | seeds | best-found (mean ± std) | sample best | space best | survey | ours − survey |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for _, r in part.sort_values("best_found_mean", ascending=False).iterrows():
+            diff = f"{r['ours_minus_survey']:+.2f}" if np.isfinite(r["ours_minus_survey"]) else "–"
+            lines.append(f"| {r['proxy']} | {int(r['n'])} | {int(r['seeds'])} | {r['best_found_mean']:.2f} ± "
+                         f"{r['best_found_std']:.2f} | {r['sample_best']:.2f} | {r['space_best']:.2f} | {r['survey']} | {diff} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def hardware_pages(runs: list[RunScores], data_root: Path, out_dir: Path) -> tuple[list[str], set[tuple[str, str, str]]]:
+    """Survey Figs. 18-19: each from its own cost table where present, else from a labelled substitute.
+
+    Returns the index lines and the (benchmark, dataset, column) triples drawn.
+    """
+    lines, drawn = [], set()
+    for figure in HARDWARE_FIGURES:
+        options = [(figure.wanted, False)] + [(sub, True) for sub in figure.substitutes]
+        chosen = None
+        for (bench_name, column, description), substituted in options:
+            for run in sorted((r for r in runs if r.benchmark == bench_name), key=lambda r: r.dataset):
+                costs = open_benchmark(bench_name, Path(data_root)).hardware_costs(run.dataset)
+                if costs is not None and column in costs.columns and costs[column].notna().any():
+                    chosen = (run, costs, column, description, substituted)
+                    break
+            if chosen:
+                break
+        if chosen is None:
+            wanted = figure.wanted
+            lines += ["", f"### Fig. {figure.number}: not produced", "",
+                      f"Needs scores on {wanted[0]} and its cost column `{wanted[1]}` ({wanted[2]}) or a substitute "
+                      f"({'; '.join(f'{b}: `{c}`' for b, c, _ in figure.substitutes)}); neither is in the store and data root."]
+            continue
+        run, costs, column, description, substituted = chosen
+        truth, _sign_truth, _ = _truth(run.benchmark, run.dataset, data_root)
+        headline = (f"Fig. {figure.number} SUBSTITUTED: {description} in place of the survey's {figure.wanted[2]}"
+                    if substituted else f"Fig. {figure.number}: {description}")
+        stem = f"fig{figure.number}_pareto_{run.benchmark}_{run.dataset}_{column.replace('/', '_')}"
+        paths, regret = pareto(run, truth, costs, column, out_dir, headline=headline, stem=stem)
+        regret.to_csv(out_dir / f"{stem}.csv", index=False)
+        drawn.add((run.benchmark, run.dataset, column))
+        avg = regret.groupby("proxy")["regret"].mean().sort_values()
+        best = ", ".join(f"{p} {v:.2f}" for p, v in avg.head(3).items())
+        lines += ["", f"### Fig. {figure.number}: proxy picks under a `{column}` budget"
+                  + (" (**substitute**)" if substituted else ""), "",
+                  f"![Fig. {figure.number}]({paths[0].name})", "",
+                  f"Measures: accuracy regret (oracle − pick) of each proxy's choice among the {len(run.scores[min(run.scores)])} "
+                  f"sampled {run.benchmark}/{run.dataset} architectures within 10 cost budgets; ground truth {truth.name}; "
+                  f"seed {run.seed}; cost: {description}"
+                  + (f"; substitutes the survey's {figure.wanted[2]}, which comes out automatically once its table is in the "
+                     "data root (official HW-NAS-Bench pickle / imported NATS-sss records)" if substituted else "")
+                  + f". Lowest mean regret: {best}. [Per-budget CSV]({stem}.csv)"]
+    return lines, drawn
 
 
 def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percent: float = 5.0) -> Path:
@@ -228,55 +393,74 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
     store = ResultStore(store_path)
     gaps = ground_truth_gaps(store, data_root)
     runs = [r for r in collect_runs(store) if (r.benchmark, r.dataset) not in gaps]
-    summary = add_bootstrap(summarize(store, data_root, top_percent=top_percent), runs, data_root)
+    summary = add_bootstrap(summarize(store, data_root, top_percent=top_percent, metric_overrides=SURVEY_METRICS,
+                                      complete_seeds_only=True),
+                            runs, data_root)
     summary.to_csv(out_dir / "correlations.csv", index=False)
     (out_dir / "correlations.md").write_text(to_markdown(summary, gaps), encoding="utf-8")
-    index = ["# nasproxy-bench report", "",
-             "All numbers are computed by nasproxy-bench from the result store "
-             f"`{store_path}`. Correlations are signed (positive = the proxy ranks better networks higher).", "",
+    index = ["# The zero-shot NAS survey, regenerated", "",
+             "Figures and tables of Li et al., *Zero-Shot Neural Architecture Search: Challenges, Solutions, and "
+             "Opportunities* (arXiv 2307.01998), recomputed by nasproxy-bench from the result store "
+             f"`{store_path}` with `nasproxy-bench survey`. Correlations are signed (positive = the proxy ranks better "
+             "networks higher); KT = Kendall τ-b, SPR = Spearman ρ; @Top = the sample's members in the top "
+             f"{top_percent:g}% of the **whole space** by ground truth (n and 95% bootstrap CI printed beside every value "
+             "in the tables).", "",
              "## Runs", "", _md_table(summary.groupby(["benchmark", "dataset"]).agg(
-                 proxies=("proxy", "count"), n=("n", "max"), seeds=("seeds", "first"), batch_size=("batch_size", "first"),
-                 sample_seed=("sample_seed", "first"), input_source=("input_source", "first"),
-                 surrogate_inputs=("surrogate_inputs", "any"), device=("device", "first")).reset_index()), "",
-             "- [Correlation tables](correlations.md) ([CSV](correlations.csv))"]
+                 ground_truth=("ground_truth", "first"), proxies=("proxy", "count"), n=("n", "max"), seeds=("seeds", "first"),
+                 batch_size=("batch_size", "first"), sample_seed=("sample_seed", "first"),
+                 input_source=("input_source", "first"), surrogate_inputs=("surrogate_inputs", "any"),
+                 device=("device", "first")).reset_index()), "",
+             "- [Correlation tables with n and CIs](correlations.md) ([CSV](correlations.csv))",
+             "- [Best-found per proxy, survey Tables IV and V](best_found.md) ([CSV](best_found.csv))",
+             "- [Retrieval rates (GenNAS appendix)](retrieval.md)"]
+    note = nats_note(data_root)
+    if note:
+        index += ["", "## NATS-Bench size space", "", note + "."]
     for (bench_name, dataset), message in gaps.items():
         index += ["", f"## {bench_name} / {dataset}: scores stored, no correlations", "", message]
-    best_rows, retrieval_rows = [], []
+    retrieval_rows = []
     for run in runs:
-        bench = open_benchmark(run.benchmark, Path(data_root))
-        truth = bench.ground_truth(run.dataset)
-        truth.name = f"{run.dataset} {bench.dataset(run.dataset).default_metric}"
-        sign = bench.dataset(run.dataset).metric().direction.sign()
+        truth, sign, description = _truth(run.benchmark, run.dataset, data_root)
         for name, s in sorted(run.scores.items()):
             t = truth.reindex(s.index).to_numpy() * sign
-            v = s.to_numpy() * _sign(name)
-            mask = scored_pairs(v, t)
-            if mask.any():
-                best_rows.append({"benchmark": run.benchmark, "dataset": run.dataset, "proxy": name, "n": int(mask.sum()),
-                                  "best_found": float(t[mask][np.argmax(v[mask])] * sign),
-                                  "true_best": float(np.nanmax(t) * sign), "seed": run.seed})
             retrieval_rows.append({"benchmark": run.benchmark, "dataset": run.dataset, "proxy": name,
-                                   **{f"top{k}%": retrieval_rate(v, t, k) for k in RETRIEVAL_K}})
-        bar_paths = bars(summary[(summary.benchmark == run.benchmark) & (summary.dataset == run.dataset)], out_dir)
-        index += ["", f"## {run.benchmark} / {run.dataset}", "", f"![correlations]({bar_paths[0].name})"]
-        topx_paths, topx_table = topx_curves(run, truth, out_dir, sign)
-        topx_table.to_csv(out_dir / f"topx_{run.benchmark}_{run.dataset}.csv", index=False)
-        index += ["", f"![top-x%]({topx_paths[0].name})"]
-        costs = bench.hardware_costs(run.dataset)
+                                   **{f"top{k}%": retrieval_rate(s.to_numpy() * _sign(name), t, k) for k in RETRIEVAL_K}})
+        part = summary[(summary.benchmark == run.benchmark) & (summary.dataset == run.dataset)]
+        first = part.iloc[0]
+        inputs = first["input_source"] + (" (surrogate)" if part["surrogate_inputs"].any() else "")
+        bars_fig, topx_fig, _ = SURVEY_FIGURES.get(run.benchmark, ("", None, ""))
+        bar_paths = bars(part, out_dir)
+        index += ["", f"## {run.benchmark} / {run.dataset}", "",
+                  f"![correlations]({bar_paths[0].name})", "",
+                  f"{'Survey ' + bars_fig + '. ' if bars_fig else ''}Measures: KT and SPR of each proxy against "
+                  f"{description} ({truth.name}) over all n={int(first['n'])} sampled architectures and over those in the "
+                  f"space's top {top_percent:g}% (n@Top under each bar); seeds {first['seeds']} (mean ± std over seeds); "
+                  f"batch {int(first['batch_size'])}; inputs: {inputs}."]
+        if topx_fig is not None:
+            topx_paths, topx_table = topx_curves(run, truth, out_dir, sign)
+            topx_table.to_csv(out_dir / f"topx_{run.benchmark}_{run.dataset}.csv", index=False)
+            index += ["", f"![top-x%]({topx_paths[0].name})", "",
+                      f"Survey {topx_fig}. Measures: SPR within the sample's members in the top x% of the whole space "
+                      f"(x = 10..100; n per x under the axis), mean ± std over seeds {first['seeds']}; "
+                      f"[CSV with CIs](topx_{run.benchmark}_{run.dataset}.csv)."]
+    hw_lines, drawn = hardware_pages(runs, data_root, out_dir)
+    index += ["", "## Hardware-aware selection (survey Figs. 18-19)", *hw_lines]
+    extra = []
+    for run in runs:  # every other device column the data root has, as extra Pareto panels
+        costs = open_benchmark(run.benchmark, Path(data_root)).hardware_costs(run.dataset)
         if costs is None:
-            index += ["", f"No hardware-cost table for {run.dataset}: no Pareto analysis."]
             continue
+        truth, _s, _d = _truth(run.benchmark, run.dataset, data_root)
         latency = [c for c in PARETO_COSTS if c in costs.columns][:2]
-        energy = [c for c in costs.columns if c.endswith("energy_mj")][:1]
-        for column in latency + energy:
+        for column in latency:
+            if (run.benchmark, run.dataset, column) in drawn:
+                continue
             paths, regret = pareto(run, truth, costs, column, out_dir)
             stem = f"regret_{run.benchmark}_{run.dataset}_{column.replace('/', '_')}"
             regret.to_csv(out_dir / f"{stem}.csv", index=False)
-            avg = regret.groupby("proxy")["regret"].mean().sort_values().rename("mean regret").reset_index()
-            (out_dir / f"{stem}.md").write_text(
-                f"# Accuracy regret under a {column} budget ({run.benchmark}/{run.dataset})\n\n"
-                + _md_table(avg) + "\n\nPer budget: see the CSV.\n", encoding="utf-8")
-            index += ["", f"![pareto {column}]({paths[0].name})", "", f"- [Regret table, {column}]({stem}.md)"]
+            extra += [f"- [{run.benchmark}/{run.dataset} under a `{column}` budget]({paths[0].name}) ([CSV]({stem}.csv))"]
+    if extra:
+        index += ["", "Further devices (not in the survey):", "", *extra]
     fidelity = fidelity_table(summary, _cifar10_valid_spr(runs, Path(data_root)))
     if len(fidelity):
         fidelity.to_csv(out_dir / "fidelity_nb201.csv", index=False)
@@ -285,19 +469,15 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
             "The survey prints no NB201 SPR numbers; the `source` column names each value's source, and says "
             "'unconfirmed' where it was not checked against that paper's text.\n\n"
             + _md_table(fidelity) + "\n", encoding="utf-8")
-        index += ["", "- [NB201 fidelity vs literature](fidelity_nb201.md)"]
-    best = pd.DataFrame(best_rows)
-    retrieval = pd.DataFrame(retrieval_rows)
+        index += ["", "- [NB201 SPR against published values](fidelity_nb201.md)"]
+    best = best_found_rows(runs, data_root)
     best.to_csv(out_dir / "best_found.csv", index=False)
+    (out_dir / "best_found.md").write_text(_best_found_markdown(best) if len(best) else "# Best-found\n\nNo runs.\n",
+                                           encoding="utf-8")
+    retrieval = pd.DataFrame(retrieval_rows)
     retrieval.to_csv(out_dir / "retrieval.csv", index=False)
-    (out_dir / "best_found.md").write_text("# Best-found architecture per proxy\n\nGround truth of the proxy's top-ranked "
-                                           "architecture vs the best in the evaluated set.\n\n" + _md_table(best, ".2f") + "\n")
     (out_dir / "retrieval.md").write_text("# Retrieval rate |top-k by truth ∩ top-k by proxy| / k\n\n"
-                                          + _md_table(retrieval) + "\n")
-    index += ["", "## Tables", "", "- [Best-found per proxy](best_found.md)", "- [Retrieval rates](retrieval.md)",
-              "", "Survey correspondence: correlation bars = figs. 6-10; top-x% = figs. 13-14; Pareto = figs. 18-19 "
-              "(the survey uses HW-NAS-Bench edgegpu/FPGA latency; we use the devices present in the data root, "
-              "listed in each figure); best-found = tables IV-V; retrieval = GenNAS appendix."]
+                                          + _md_table(retrieval) + "\n", encoding="utf-8")
     page = out_dir / "index.md"
     page.write_text("\n".join(index) + "\n", encoding="utf-8")
     return page
