@@ -241,10 +241,11 @@ def cmd_run_all(configs: list[RunConfig], data_root: Path, args: argparse.Namesp
     try:
         with overall:
             for task in plan.tasks:
+                start = time.perf_counter()
                 summary = run(task.config, progress=not args.no_progress, executor=executor, on_scored=overall.update)
                 tqdm.write(f"{task.config.benchmark}/{task.config.dataset}: {summary.computed} scores computed, "
-                           f"{summary.skipped} architectures already stored, {summary.errors} proxy errors"
-                           + (f"; note: {task.note}" if task.note else ""))
+                           f"{summary.skipped} architectures already stored, {summary.errors} proxy errors "
+                           f"({time.perf_counter() - start:.0f} s)" + (f"; note: {task.note}" if task.note else ""))
     finally:
         executor.close()
     try:
