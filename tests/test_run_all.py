@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from nasproxy_bench.cli import main
 from nasproxy_bench.config import RunConfig
+from nasproxy_bench.overview import spr_matrix
 from nasproxy_bench.registry import benchmarks
-from nasproxy_bench.run_all import ALL_DEFAULT_PROXIES, plan_all
+from nasproxy_bench.run_all import ALL_DEFAULT_PROXIES, AllPlan, Task, cost_lines, plan_all
 from nasproxy_bench.store import ResultStore
 
 
@@ -49,6 +51,7 @@ def test_space_defaults_apply_only_where_the_user_gave_nothing(shared):
     assert all(t.config.proxies == ["all"] and t.config.batch_size == 64 for t in given.tasks)
 
 
+@pytest.mark.slow  # every registered benchmark is planned and probed: ~20-60 s on the shared CPU
 def test_run_all_prints_cost_first_then_scores_reports_and_lists_missing_data(fake_root, tmp_path, capsys):
     store, reports = tmp_path / "s.h5", tmp_path / "reports"
     code = main(["run", "--all", "--n", "6", "--proxies", "params,flops", "--data-root", str(fake_root), "--store", str(store),
@@ -68,3 +71,26 @@ def test_run_all_prints_cost_first_then_scores_reports_and_lists_missing_data(fa
     assert list(matrix.index) == ["flops", "params"] and list(matrix.columns) == [f"nb201/{d}" for d in nb201]
     assert matrix.notna().all().all() and (reports / "overview_spr.png").stat().st_size > 0
     assert (reports / "correlations.md").exists()
+
+
+def test_cost_lines_multiply_archs_by_seconds_and_divide_by_workers():
+    tasks = [Task(RunConfig("nb201", "cifar10", ["params", "synflow"]), 100, per_arch_s=0.6),
+             Task(RunConfig("nbnlp", "ptb", ["params"]), 30, per_arch_s=4.0)]
+    lines = cost_lines(AllPlan(tasks, [], []), workers=2)
+    assert lines[1].split() == ["nb201/cifar10", "100", "2", "0.60", "60"]
+    assert lines[2].split() == ["nbnlp/ptb", "30", "1", "4.00", "120"]
+    # 60 + 120 s = 3.0 core-minutes; 230 scores = 100 x 2 + 30 x 1
+    assert lines[-1] == "total: 2 tasks, 130 architectures, 230 scores, ~3.0 min of one core (~1.5 min with 2 workers)"
+
+
+def test_overview_matrix_keeps_only_the_runs_of_the_plan():
+    rows = [("nb201", "cifar10", 0, 64, "synflow", 0.76), ("nb201", "cifar10", 0, 64, "params", 0.73),
+            ("nb201", "cifar10", 0, 32, "synflow", 0.10),  # another batch size: not this run
+            ("nb201", "cifar10", 7, 64, "synflow", 0.20),  # another sample: not this run
+            ("tnb101_micro", "jigsaw", 0, 8, "synflow", 0.31)]
+    summary = pd.DataFrame(rows, columns=["benchmark", "dataset", "sample_seed", "batch_size", "proxy", "spearman_mean"])
+    configs = [RunConfig("tnb101_micro", "jigsaw", ["synflow"], batch_size=8), RunConfig("nb201", "cifar10", ["all"])]
+    matrix = spr_matrix(summary, configs)
+    assert list(matrix.columns) == ["tnb101_micro/jigsaw", "nb201/cifar10"]  # the plan's order
+    assert matrix.loc["synflow"].tolist() == [0.31, 0.76]
+    assert matrix.loc["params", "nb201/cifar10"] == 0.73 and pd.isna(matrix.loc["params", "tnb101_micro/jigsaw"])
