@@ -143,7 +143,11 @@ class LocalPoolExecutor:
     def run(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, ChunkResult]]:
         """Results as chunks finish (in any order); the caller stores each before asking for the next."""
         queue: deque[tuple[Chunk, int]] = deque((chunk, 0) for chunk in chunks)
-        workers, self._idle = self._idle, []
+        workers = [w for w in self._idle if w.process.is_alive()]  # one that died while idle is replaced
+        for worker in self._idle:
+            if worker not in workers:
+                self._stop(worker)
+        self._idle = []
         try:
             while queue or any(w.chunk is not None for w in workers):
                 for worker in workers:
