@@ -155,7 +155,11 @@ def _stored_seconds(store_path: Path, config: RunConfig, names: list[str]) -> fl
 
 
 def probe_seconds(config: RunConfig) -> float:
-    """Seconds to build one architecture of the sample and run every proxy on it (nothing stored)."""
+    """CPU seconds to build one architecture of the sample and run every proxy on it (nothing stored).
+
+    Process CPU time rather than wall time, so that other load on a shared machine does not
+    inflate the estimate (the caller runs it on one torch thread, as a worker does).
+    """
     from nasproxy_bench.proxies.base import ProxyContext
     from nasproxy_bench.runner import build_model, evaluate, model_device, resolve_device, resolve_proxies, task_batches
 
@@ -166,12 +170,12 @@ def probe_seconds(config: RunConfig) -> float:
     n_batches = max((s.n_batches for s in specs if s.needs_data), default=0)
     batches = [b.to(device) for b in task_batches(dataset, config.data_root, 0, config.batch_size, n_batches)]
     arch = bench.sample(1, config.sample_seed)[0]
-    start = time.perf_counter()
+    start = time.process_time()
     model = build_model(bench, arch, dataset.name, 0, model_device(specs, device))
     ctx = ProxyContext(bench, arch, dataset, model, batches, 0, device, frozenset(s.name for s in specs))
     for spec in specs:
         evaluate(spec, ctx)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def estimate(plan: AllPlan, store_path: Path, *, probe: bool = True) -> None:
