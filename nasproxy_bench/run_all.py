@@ -226,6 +226,10 @@ def cmd_run_all(configs: list[RunConfig], data_root: Path, args: argparse.Namesp
     from nasproxy_bench.report import write_reports
     from nasproxy_bench.runner import make_executor, run
 
+    if args.executor == "ray":  # a missing extra is said before minutes of planning and probing
+        from nasproxy_bench.execution.ray_executor import import_ray
+
+        import_ray()
     plan = plan_all(configs, data_root, proxies_given=args.proxies is not None, batch_given=args.batch_size is not None)
     if not plan.tasks:
         for line in missing_lines(plan):

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from nasproxy_bench.cli import main
 from tests.test_execution import PROXIES, assert_same_scores, records, run
 
 ray = pytest.importorskip("ray")
@@ -93,3 +94,5 @@ def test_missing_ray_is_a_one_line_error_naming_the_extra(fake_root, tmp_path, m
     assert run(fake_root, tmp_path / "s.h5", "params", 2, "--executor", "ray") == 2
     err = capsys.readouterr().err.strip()
     assert err == "error: --executor ray needs Ray, which is not installed; pip install 'nasproxy-bench[ray]'"
+    assert main(["run", "--all", "--executor", "ray", "--data-root", str(fake_root), "--store", str(tmp_path / "a.h5")]) == 2
+    assert capsys.readouterr().err.strip() == err  # before any planning
