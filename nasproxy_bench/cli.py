@@ -52,24 +52,32 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="score proxies on a seeded architecture sample")
     run.add_argument("--benchmark", help="benchmark name (see 'list')")
     run.add_argument("--dataset", help="dataset of the benchmark (see 'list')")
-    run.add_argument("--proxies", default="all", help="comma-separated proxy names, or 'all'")
-    run.add_argument("--all", action="store_true", help="every benchmark x dataset x proxy")
+    run.add_argument("--proxies", help="comma-separated proxy names, or 'all' (default all; with --all: the per-space "
+                     "defaults of nasproxy_bench/run_all.py)")
+    run.add_argument("--all", action="store_true", help="every benchmark x dataset with data here (see README: run --all)")
     run.add_argument("--n", type=_positive_int, default=1000, help="sample size (default 1000)")
     run.add_argument("--full", action="store_true", help="evaluate every architecture instead of a sample")
     run.add_argument("--arch-list", type=Path, help="evaluate these architectures: a text file (one per line) or a CSV "
                      "with an 'arch' or 'arch_str' column, optionally filtered by its 'dataset' column")
     run.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
     run.add_argument("--seeds", type=_int_list, default=[0], help="init/batch seeds, e.g. 0,1,2,3,4 (default 0)")
-    run.add_argument("--batch-size", type=_positive_int, default=64)
+    run.add_argument("--batch-size", type=_positive_int, help="proxy minibatch size (default 64; --all: per-space defaults)")
     run.add_argument("--input-size", type=_positive_int,
                      help="feed SIZExSIZE inputs: runs the dataset's reduced-input variant '<dataset>-SIZE' (e.g. NDS imagenet-32)")
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     run.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="also write reports here")
     run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--dry-run", action="store_true", help="with --all: print the plan and cost estimate, compute nothing")
     run.add_argument("--checkpoint-every", type=float, default=60.0,
                      help="seconds between store checkpoints (default 60; inf: only at the end, the journal keeps every record)")
     run.add_argument("--workers", type=_positive_int, default=1,
-                     help="local worker processes (default 1: everything in this process); only this process writes the store")
+                     help="worker processes (default 1: everything in this process); only this process writes the store")
+    run.add_argument("--executor", choices=["local", "ray"], default="local",
+                     help="local processes (default) or Ray actors (needs the 'ray' extra); --workers sets how many")
+    run.add_argument("--address", help="with --executor ray: a Ray cluster to join (auto, ray://host:10001); default a local Ray")
+    run.add_argument("--gpus-per-worker", type=float,
+                     help="with --device cuda: GPU share per worker, e.g. 0.25 = 4 workers per GPU (Ray); "
+                          "default one GPU per Ray actor, pool workers round-robin over the GPUs")
 
     report = sub.add_parser("report", parents=[common], help="write correlation tables from the store")
     report.add_argument("--reports", type=Path, default=DEFAULT_REPORTS)
@@ -266,12 +274,13 @@ def read_arch_list(path: Path, dataset: str | None) -> list[str]:
 def _run_configs(args: argparse.Namespace, data_root: Path) -> list[RunConfig]:
     from nasproxy_bench.registry import benchmarks, get_benchmark
 
-    proxies = [p.strip() for p in args.proxies.split(",") if p.strip()]
+    proxies = [p.strip() for p in (args.proxies or "all").split(",") if p.strip()]
     common = dict(
         proxies=proxies, n=None if args.full else args.n, sample_seed=args.seed, seeds=args.seeds,
-        batch_size=args.batch_size, device=args.device, data_root=data_root, store=args.store,
+        batch_size=args.batch_size or 64, device=args.device, data_root=data_root, store=args.store,
         trust_pickles=args.trust_pickles, checkpoint_s=args.checkpoint_every,
-        workers=args.workers, plugins=list(args.plugin),
+        workers=args.workers, plugins=list(args.plugin), executor=args.executor, address=args.address,
+        gpus_per_worker=args.gpus_per_worker,
     )
     if args.arch_list is not None and args.all:
         raise NasproxyError("--arch-list works with one --benchmark/--dataset, not with --all")
@@ -306,6 +315,11 @@ def cmd_run(args: argparse.Namespace) -> None:
     from nasproxy_bench.store import ResultStore
 
     data_root = resolve_data_root(args.data_root)
+    if args.all:
+        from nasproxy_bench.run_all import cmd_run_all
+
+        cmd_run_all(_run_configs(args, data_root), data_root, args)
+        return
     for config in _run_configs(args, data_root):
         try:
             summary = run(config, progress=not args.no_progress)

@@ -49,6 +49,11 @@ class RunConfig:
         checkpoint_s: seconds between atomic rewrites of the store (the journal covers the gap).
         workers: local worker processes scoring chunks of architectures (1: all in this process).
         plugins: ``--plugin`` modules, imported again in each worker process.
+        executor: ``local`` (this process, or a local process pool when ``workers`` > 1) or
+            ``ray`` (``workers`` Ray actors; needs the ``ray`` extra).
+        address: Ray cluster address (``auto``, ``ray://host:10001``); ``None`` starts a local Ray.
+        gpus_per_worker: with ``--device cuda``: the GPU share of each worker (0.25: four workers
+            per GPU); ``None`` is one GPU per Ray actor, and one worker per GPU round-robin in the pool.
     """
 
     benchmark: str
@@ -66,3 +71,6 @@ class RunConfig:
     checkpoint_s: float = 60.0
     workers: int = 1
     plugins: list[str] = field(default_factory=list)
+    executor: str = "local"
+    address: str | None = None
+    gpus_per_worker: float | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import platform
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from nasproxy_bench.config import RunConfig
 from nasproxy_bench.errors import NasproxyError, UnsupportedNetwork
 from nasproxy_bench.execution import Chunk, ChunkRunner, LocalPoolExecutor, SequentialExecutor
 from nasproxy_bench.execution.chunk import chunked
+from nasproxy_bench.execution.ray_executor import RayExecutor
 from nasproxy_bench.inputs import Batch
 from nasproxy_bench.memory import rss_mib
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
@@ -172,16 +173,36 @@ def check_run_size(config: RunConfig, benchmark: Benchmark) -> None:
         )
 
 
-def make_executor(config: RunConfig, benchmark: Benchmark) -> SequentialExecutor | LocalPoolExecutor:
-    """In-process for ``workers == 1`` (reusing the loaded benchmark), else a local process pool."""
+Executor = SequentialExecutor | LocalPoolExecutor | RayExecutor
+
+
+def make_executor(config: RunConfig, benchmark: Benchmark | None = None) -> Executor:
+    """In-process for ``workers == 1`` (reusing the loaded benchmark), else a local process pool; or Ray actors."""
     if config.workers < 1:
         raise NasproxyError(f"--workers {config.workers}: give at least 1")
+    if config.executor not in ("local", "ray"):
+        raise NasproxyError(f"unknown executor {config.executor!r}; use local or ray")
+    if config.address is not None and config.executor != "ray":
+        raise NasproxyError("--address is the address of a Ray cluster; add --executor ray")
+    share = config.gpus_per_worker
+    if share is not None and (share <= 0 or config.device != "cuda"):
+        raise NasproxyError(f"--gpus-per-worker {share}: give a positive GPU share, with --device cuda")
+    if config.executor == "ray":
+        gpus = (1.0 if share is None else share) if config.device == "cuda" else 0.0
+        return RayExecutor(config.workers, address=config.address, plugins=config.plugins, gpus_per_worker=gpus)
     if config.workers == 1:
         return SequentialExecutor(ChunkRunner(benchmark))
-    return LocalPoolExecutor(config.workers, plugins=config.plugins)
+    cuda_devices = torch.cuda.device_count() if config.device == "cuda" else 0
+    return LocalPoolExecutor(config.workers, plugins=config.plugins, cuda_devices=cuda_devices)
 
 
-def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
+def run(config: RunConfig, *, progress: bool = True, executor: Executor | None = None,
+        on_scored: Callable[[int], None] | None = None) -> RunSummary:
+    """Score ``config``'s sample and store every record; resumes from the store.
+
+    ``executor`` lets several runs (``run --all``) share one pool of workers; without it the run
+    makes its own and closes it at the end. ``on_scored(k)`` is told of each k architectures done.
+    """
     benchmark = get_benchmark(config.benchmark)(config.data_root, trust_pickles=config.trust_pickles)
     dataset = benchmark.dataset(config.dataset)
     specs = resolve_proxies(config.proxies)
@@ -191,7 +212,18 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
         archs, sample_seed = canonical_list(benchmark, config.arch_list)[: config.n], LIST_SAMPLE
     else:
         archs, sample_seed = benchmark.sample(config.n, config.sample_seed), config.sample_seed
-    executor = make_executor(config, benchmark)
+    own_executor = executor is None
+    if executor is None:
+        executor = make_executor(config, benchmark)
+    try:
+        return _run(config, benchmark, dataset, specs, archs, sample_seed, executor, progress, on_scored)
+    finally:
+        if own_executor:
+            executor.close()
+
+
+def _run(config: RunConfig, benchmark: Benchmark, dataset: Dataset, specs: list[ProxySpec], archs: list[str],
+         sample_seed: int, executor: Executor, progress: bool, on_scored: Callable[[int], None] | None) -> RunSummary:
     summary = RunSummary()
     with ResultStore(config.store) as store:
         for seed in config.seeds:
@@ -204,6 +236,8 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
             todo = [(a, tuple(s.name for s in specs if a not in store.done(keys[s.name]))) for a in archs]
             todo = [(a, names) for a, names in todo if names]
             summary.skipped += len(archs) - len(todo)
+            if on_scored is not None and len(archs) > len(todo):
+                on_scored(len(archs) - len(todo))
             if not todo:
                 continue
             chunks = [
@@ -211,7 +245,8 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
                       config.device, tuple(s.name for s in specs), piece)
                 for piece in chunked(todo, executor.chunk_size(len(todo)))
             ]
-            bar = tqdm(total=len(todo), desc=f"{benchmark.name}/{dataset.name} seed {seed}", disable=not progress, unit="arch")
+            bar = tqdm(total=len(todo), desc=f"{benchmark.name}/{dataset.name} seed {seed}", disable=not progress, unit="arch",
+                       leave=on_scored is None)
             with bar:
                 for chunk, result in executor.run(chunks):  # only this process writes the store
                     prov = result.provenance or _failed_chunk_provenance(store, keys)
@@ -222,6 +257,8 @@ def run(config: RunConfig, *, progress: bool = True) -> RunSummary:
                     summary.peak_rss_mib = max(summary.peak_rss_mib, rss_mib(), result.peak_rss_mib)
                     store.maybe_checkpoint(config.checkpoint_s)
                     bar.update(len(chunk.todo))
+                    if on_scored is not None:
+                        on_scored(len(chunk.todo))
     return summary
 
 

@@ -29,12 +29,14 @@ MAX_CHUNK = 16  # architectures per chunk at most (what one dead worker can cost
 CHUNKS_PER_WORKER = 4  # enough chunks that workers finish together
 
 
-def _worker_main(conn: Connection, plugins: tuple[str, ...]) -> None:
+def _worker_main(conn: Connection, plugins: tuple[str, ...], cuda_index: int | None = None) -> None:
     import torch
 
     from nasproxy_bench.registry import load_plugin
 
     torch.set_num_threads(1)
+    if cuda_index is not None:  # this worker's GPU: "cuda" in a chunk means the current device
+        torch.cuda.set_device(cuda_index)
     runner = ChunkRunner()
     try:
         for module in plugins:
@@ -92,29 +94,60 @@ class _Worker:
     failures: int = 0
 
 
+def chunk_size(workers: int, n_archs: int) -> int:
+    """Chunks small enough that ``workers`` finish together, and that a dead worker costs little."""
+    return max(1, min(MAX_CHUNK, math.ceil(n_archs / (workers * CHUNKS_PER_WORKER))))
+
+
 class LocalPoolExecutor:
-    def __init__(self, workers: int, plugins: Iterable[str] = (), retries: int = 2) -> None:
+    """A pool of spawned processes; idle workers are kept between ``run`` calls until ``close``.
+
+    ``cuda_devices`` > 0 gives worker i the GPU ``i % cuda_devices`` (several workers per GPU
+    when there are more workers than GPUs).
+    """
+
+    def __init__(self, workers: int, plugins: Iterable[str] = (), retries: int = 2, cuda_devices: int = 0) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers
         self.plugins = tuple(plugins)
         self.retries = retries
+        self.cuda_devices = cuda_devices
         self._context = multiprocessing.get_context("spawn")
+        self._idle: list[_Worker] = []
+        self._started = 0
 
     def chunk_size(self, n_archs: int) -> int:
-        return max(1, min(MAX_CHUNK, math.ceil(n_archs / (self.workers * CHUNKS_PER_WORKER))))
+        return chunk_size(self.workers, n_archs)
 
     def _start(self) -> _Worker:
         driver_end, worker_end = self._context.Pipe()
-        process = self._context.Process(target=_worker_main, args=(worker_end, self.plugins), daemon=True)
+        cuda_index = self._started % self.cuda_devices if self.cuda_devices else None
+        self._started += 1
+        process = self._context.Process(target=_worker_main, args=(worker_end, self.plugins, cuda_index), daemon=True)
         process.start()
         worker_end.close()
         return _Worker(process, driver_end)
 
+    def close(self) -> None:
+        for worker in self._idle:
+            self._stop(worker)
+        self._idle = []
+
+    def __enter__(self) -> LocalPoolExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def run(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, ChunkResult]]:
         """Results as chunks finish (in any order); the caller stores each before asking for the next."""
         queue: deque[tuple[Chunk, int]] = deque((chunk, 0) for chunk in chunks)
-        workers: list[_Worker] = []
+        workers = [w for w in self._idle if w.process.is_alive()]  # one that died while idle is replaced
+        for worker in self._idle:
+            if worker not in workers:
+                self._stop(worker)
+        self._idle = []
         try:
             while queue or any(w.chunk is not None for w in workers):
                 for worker in workers:
@@ -133,9 +166,12 @@ class LocalPoolExecutor:
                         finished = self._collect(worker, queue, workers)
                         if finished is not None:
                             yield finished
-        finally:
+        finally:  # idle workers wait for the next run; busy ones (an interrupted run) are stopped
             for worker in workers:
-                self._stop(worker)
+                if worker.chunk is None and worker.process.is_alive():
+                    self._idle.append(worker)
+                else:
+                    self._stop(worker)
 
     def _collect(self, worker: _Worker, queue: deque, workers: list[_Worker]) -> tuple[Chunk, ChunkResult] | None:
         chunk = worker.chunk

@@ -16,6 +16,9 @@ class SequentialExecutor:
     def chunk_size(self, n_archs: int) -> int:
         return 1  # the store gets each architecture as soon as it is scored, as before
 
+    def close(self) -> None:
+        """Nothing to release (same interface as the process pools)."""
+
     def run(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, ChunkResult]]:
         for chunk in chunks:
             yield chunk, self.runner.run(chunk)
