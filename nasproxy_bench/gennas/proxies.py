@@ -18,7 +18,7 @@ from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 from nasproxy_bench.tasks import TaskKind
 
 PREFIX = "gennas:"
-VERSION = "1"  # bump when the evaluation changes; a task's own content is in its name/hash
+VERSION = "2"  # bump when the evaluation changes (2: BatchNorm momentum 0.1 on the regressed copy); a task's content is in its name/hash
 # Hash of each shipped preset: a test fails when a preset file changes without a version bump here.
 PRESET_HASHES = {
     "gennas_single": "99b78023eca93468a4eebbbbb16c00c840b83eb503b9b5c6c6b53f2aac250bf3",
