@@ -21,6 +21,14 @@ class StagedNetwork(nn.Module):
     def stage_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Feature maps at the end of each resolution stage, shallowest first (classifier not run)."""
 
+    def block_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Feature maps after the stem and after every block (cell), in one differentiable pass.
+
+        AZ-NAS scores consecutive pairs of these maps. The default is the stage outputs; a
+        builder whose body is a chain of cells overrides it to expose every cell.
+        """
+        return self.stage_outputs(x)
+
     def stage_channels(self, input_shape: tuple[int, ...]) -> list[int]:
         """Channel count of each stage output for one input of ``input_shape`` (C, H, W)."""
         with torch.no_grad():
@@ -57,6 +65,9 @@ class EncoderDecoder(StagedNetwork):
 
     def stage_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
         return self.encoder.stage_outputs(x)
+
+    def block_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.encoder.block_outputs(x)
 
 
 def encoder_module(model: nn.Module) -> nn.Module:

@@ -43,6 +43,10 @@ BUILTIN_PROXY_MODULES = (
     "nasproxy_bench.proxies.jacobian",
     "nasproxy_bench.proxies.topology",
     "nasproxy_bench.proxies.ensemble",
+    "nasproxy_bench.proxies.logsynflow",
+    "nasproxy_bench.proxies.meco",
+    "nasproxy_bench.proxies.swap",
+    "nasproxy_bench.proxies.aznas",
     "nasproxy_bench.gennas.proxies",
 )
 

@@ -157,6 +157,13 @@ class TinyCellNetwork(StagedNetwork):
                 outs.append(x)
         return outs
 
+    def block_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The stem output and the output of every cell and reduction block (3N+3 maps)."""
+        outs = [self.stem(x)]
+        for layer in self.cells:
+            outs.append(layer(outs[-1]))
+        return outs
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The pre-pooling feature map (used by Zen-score)."""
         return self.head(self.cells(self.stem(x)))

@@ -1,0 +1,89 @@
+"""SWAP-Score (Peng et al., ICLR 2024): number of distinct sample-wise activation patterns.
+
+Settings of the authors' code (pym1024/SWAP, ``src/metrics/swap.py`` and ``correlation.py``):
+the outputs of every ReLU that receives a 4-D map are concatenated per sample into a
+(samples x neurons) matrix and binarised with sign (ReLU outputs, so 1 = active); transposed,
+each neuron has a pattern over the samples, and the score is the number of DISTINCT neuron
+patterns. Weights are re-drawn from N(0, 1) (conv/linear; BatchNorm scale 1, shift 0) and
+the score is averaged over ``SWAP_REPEATS`` such draws; the batch is ``SWAP_SAMPLES`` training
+images; BatchNorm uses batch statistics. The regularised variant (x exp(−(params−μ)²/σ)) is
+not included: the paper's μ and σ for NB201 are not in the public code.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nasproxy_bench.errors import UnsupportedNetwork
+from nasproxy_bench.networks import encode, encoder_module
+from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
+
+SWAP_SAMPLES = 16  # correlation.py --input_samples
+SWAP_REPEATS = 32  # correlation.py --repeats
+MAX_PACKED = 62  # patterns over up to 62 samples fit one int64
+
+
+def gaussian_reinit(model: nn.Module, gen: torch.Generator) -> None:
+    """SWAP's ``network_weight_gaussian_init``: conv/linear weights N(0,1), biases 0; BN/GN scale 1, shift 0."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen))
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
+                m.weight.fill_(1.0)
+                m.bias.zero_()
+
+
+def distinct_neuron_patterns(active: torch.Tensor) -> int:
+    """Number of distinct columns of a (samples x neurons) boolean activation matrix."""
+    samples = active.shape[0]
+    if samples > MAX_PACKED:
+        return int(torch.unique(active.T, dim=0).shape[0])
+    weights = torch.pow(2, torch.arange(samples, dtype=torch.int64, device=active.device))
+    packed = (active.to(torch.int64) * weights[:, None]).sum(dim=0)
+    return int(torch.unique(packed).numel())
+
+
+def _relu_patterns(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Concatenated (ReLU output > 0) of every ReLU fed a 4-D map: (samples, neurons) bool."""
+    codes: list[torch.Tensor] = []
+
+    def keep(_m: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        if inputs[0].dim() == 4:
+            codes.append((output > 0).reshape(len(output), -1))
+
+    relus = [m for m in encoder_module(model).modules() if isinstance(m, nn.ReLU)]
+    handles = [m.register_forward_hook(keep) for m in relus]
+    try:
+        with torch.no_grad():
+            encode(model, x)
+    finally:
+        for h in handles:
+            h.remove()
+    if not codes:
+        raise UnsupportedNetwork("network has no ReLU on a 4-D feature map")
+    return torch.cat(codes, dim=1)
+
+
+def swap(ctx: ProxyContext) -> float:
+    """Mean over Gaussian re-initialisations of the number of distinct neuron activation patterns."""
+    if not ctx.task.differentiable_input:
+        raise UnsupportedNetwork(f"{ctx.dataset.name} inputs are token ids; SWAP reads image feature maps")
+    x = ctx.batch.x[:SWAP_SAMPLES]
+    model = ctx.fresh_model()
+    model.train()
+    gen = torch.Generator().manual_seed(ctx.seed)
+    counts = []
+    for _ in range(SWAP_REPEATS):
+        gaussian_reinit(model, gen)
+        counts.append(distinct_neuron_patterns(_relu_patterns(model, x)))
+    return sum(counts) / len(counts)
+
+
+PROXIES = (
+    ProxySpec("swap", swap, "activation", "1", tasks=ALL_TASKS,
+              description=f"#distinct per-neuron ReLU patterns over {SWAP_SAMPLES} images, mean of {SWAP_REPEATS} N(0,1) inits (SWAP)"),
+)
