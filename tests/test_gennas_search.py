@@ -11,6 +11,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from nasproxy_bench.gennas import paper
+from nasproxy_bench.gennas.proxies import VERSION as GENNAS_VERSION
 from nasproxy_bench.gennas.proxies import task_proxy_name
 from nasproxy_bench.gennas.search_task import LABEL_SEED_BASE, TaskSearchConfig, fitness_value, search_task, write_best
 from nasproxy_bench.gennas.tables import table1, table1_task, table2
@@ -82,7 +83,7 @@ def test_search_task_resumes_from_its_log_and_records_labelled_archs(fake_root, 
 def _store_with(path, rows: dict[str, pd.Series]) -> ResultStore:
     with ResultStore(path) as store:
         for proxy, scores in rows.items():
-            key = RunKey("nb201", "cifar10", proxy, "1", 0, 16, 0)
+            key = RunKey("nb201", "cifar10", proxy, GENNAS_VERSION, 0, 16, 0)
             for arch, value in scores.items():
                 store.add(key, arch, Record(float(value), 1.0), {"device": "cpu"})
     return ResultStore(path)
