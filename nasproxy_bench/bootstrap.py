@@ -38,7 +38,9 @@ def correlation_ci(scores: np.ndarray, truth: np.ndarray, kind: str = "spearman"
     if kind not in ("spearman", "kendall"):
         raise ValueError(f"unknown correlation {kind!r}: use 'spearman' or 'kendall'")
     mask = scored_pairs(scores, truth)
-    s, t = scores[mask], truth[mask]
+    # Both correlations depend only on order, so resample ranks: ±inf scores (e.g. log 0) then
+    # compare like any other value instead of giving inf − inf = NaN pair signs.
+    s, t = rankdata(scores[mask]), rankdata(truth[mask])
     if len(s) < 3:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)

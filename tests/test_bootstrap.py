@@ -39,3 +39,18 @@ def test_intervals_contain_the_estimate_and_narrow_with_n():
     assert all(math.isnan(v) for v in correlation_ci(scores[:2], truth[:2], "kendall"))
     with pytest.raises(ValueError, match="kendall"):
         correlation_ci(scores, truth, "pearson")
+
+
+def test_infinite_scores_rank_below_every_finite_one():
+    """A proxy scoring −inf (log of 0) is the lowest rank, not a NaN pair: the CI equals that of a finite stand-in."""
+    rng = np.random.default_rng(6)
+    truth = rng.normal(size=60)
+    scores = truth + rng.normal(size=60)
+    worst = np.argsort(scores)[:5]
+    with_inf, finite = scores.copy(), scores.copy()
+    with_inf[worst] = -np.inf
+    finite[worst] = scores.min() - 1.0  # tied below every other score, as the −inf are
+    for kind in ("spearman", "kendall"):
+        low, high = correlation_ci(with_inf, truth, kind)
+        assert math.isfinite(low) and math.isfinite(high)
+        assert (low, high) == correlation_ci(finite, truth, kind)
