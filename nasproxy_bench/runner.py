@@ -224,6 +224,8 @@ def run(config: RunConfig, *, progress: bool = True, executor: Executor | None =
 
 def _run(config: RunConfig, benchmark: Benchmark, dataset: Dataset, specs: list[ProxySpec], archs: list[str],
          sample_seed: int, executor: Executor, progress: bool, on_scored: Callable[[int], None] | None) -> RunSummary:
+    from nasproxy_bench.gennas.proxies import task_documents
+
     summary = RunSummary()
     with ResultStore(config.store) as store:
         for seed in config.seeds:
@@ -240,9 +242,10 @@ def _run(config: RunConfig, benchmark: Benchmark, dataset: Dataset, specs: list[
                 on_scored(len(archs) - len(todo))
             if not todo:
                 continue
+            names = tuple(s.name for s in specs)
             chunks = [
                 Chunk(benchmark.name, config.data_root, config.trust_pickles, dataset.name, seed, config.batch_size,
-                      config.device, tuple(s.name for s in specs), piece)
+                      config.device, names, piece, task_documents(names))
                 for piece in chunked(todo, executor.chunk_size(len(todo)))
             ]
             bar = tqdm(total=len(todo), desc=f"{benchmark.name}/{dataset.name} seed {seed}", disable=not progress, unit="arch",

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from nasproxy_bench.cli import main
+from nasproxy_bench.errors import NasproxyError
 from nasproxy_bench.gennas.task import load_task
 
 
@@ -65,3 +66,48 @@ def test_run_with_a_task_file_scores_and_stores_it(fake_root, tmp_path, capsys):
     code = main(["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", "gennas:0123456789abcdef", "--n", "1",
                  "--data-root", str(fake_root), "--store", str(tmp_path / "t.h5")])
     assert code == 2 and "give the task file itself" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_task_file_with_two_workers_stores_what_a_sequential_run_stores(fake_root, tmp_path):
+    """Worker processes never read the file: the task document travels with each chunk."""
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"schema": "gennas-task", "version": 1, "training": {"iterations": 2},
+                                "stages": [{"tensors": []}, {"tensors": []},
+                                           {"tensors": [[{"base": "dot", "channels": 4, "fraction": 0.5}]]}]}))
+    from nasproxy_bench.gennas.proxies import task_proxy_name
+    from nasproxy_bench.store import ResultStore
+
+    name = task_proxy_name(load_task(path))
+    scores = {}
+    for workers in (1, 2):
+        store = tmp_path / f"w{workers}.h5"
+        assert main(["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", f"gennas:{path}", "--n", "4",
+                     "--batch-size", "16", "--data-root", str(fake_root), "--store", str(store),
+                     "--workers", str(workers), "--no-progress"]) == 0
+        (group,) = [g for g in ResultStore(store).groups.values() if g.key.proxy == name]
+        scores[workers] = {arch: (r.status, r.score) for arch, r in group.records.items()}
+    assert len(scores[1]) == 4 and all(status == "ok" for status, _ in scores[1].values())
+    assert scores[2] == scores[1]
+
+
+def test_task_documents_resolve_in_a_process_that_never_read_the_file(tmp_path, monkeypatch):
+    from nasproxy_bench.gennas import proxies as gp
+
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"schema": "gennas-task", "version": 1, "training": {"iterations": 2},
+                                "stages": [{"tensors": []}, {"tensors": []},
+                                           {"tensors": [[{"base": "dot", "channels": 4, "fraction": 0.5}]]}]}))
+    spec = gp.spec_for(f"gennas:{path}")
+    documents = gp.task_documents([spec.name, "synflow"])
+    assert [name for name, _ in documents] == [spec.name]
+    monkeypatch.setattr(gp, "_FILE_TASKS", {})  # as in a fresh worker process
+    monkeypatch.setattr(gp, "_FILE_DOCS", {})
+    with pytest.raises(NasproxyError, match="give the task file itself"):
+        gp.spec_for(spec.name)
+    gp.register_task_documents(documents)
+    assert gp.spec_for(spec.name).name == spec.name
+    tampered = [(spec.name, documents[0][1].replace('"fraction": 0.5', '"fraction": 0.25'))]
+    monkeypatch.setattr(gp, "_FILE_TASKS", {})
+    with pytest.raises(NasproxyError, match="hashes to"):
+        gp.register_task_documents(tampered)

@@ -31,6 +31,7 @@ class Chunk:
     device: str
     proxies: tuple[str, ...]
     todo: tuple[tuple[str, tuple[str, ...]], ...]
+    task_documents: tuple[tuple[str, str], ...] = ()  # GenNAS task files among ``proxies``, by value (see gennas.proxies)
 
     @property
     def archs(self) -> list[str]:
@@ -74,6 +75,10 @@ class ChunkRunner:
 
         benchmark = self._benchmark(chunk)
         dataset = benchmark.dataset(chunk.dataset)
+        if chunk.task_documents:
+            from nasproxy_bench.gennas.proxies import register_task_documents
+
+            register_task_documents(chunk.task_documents)
         specs = {name: get_proxy(name) for name in chunk.proxies}
         device = resolve_device(chunk.device)
         n_batches = max((s.n_batches for s in specs.values() if s.needs_data), default=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
@@ -74,9 +75,35 @@ def task_proxy_name(task: Task | RnnTask) -> str:
 
 
 # Task files resolved in this process, by proxy name: the run's chunks name their proxies by
-# ``spec.name`` (``gennas:<16 hex>``) and re-resolve them through ``get_proxy``. Filled only by
-# ``spec_for``; a process that never read the file (a ``--workers`` process) cannot resolve the name.
+# ``spec.name`` (``gennas:<16 hex>``) and re-resolve them through ``get_proxy``. Filled by
+# ``spec_for`` (the process that read the file) and by ``register_task_documents`` (a worker that
+# received the documents with its chunk, see ``task_documents``).
 _FILE_TASKS: dict[str, ProxySpec] = {}
+_FILE_DOCS: dict[str, str] = {}  # proxy name -> the task's JSON document, as it travels to workers
+
+
+def _spec_from_doc(doc: dict, source: str) -> ProxySpec:
+    if is_rnn_task_doc(doc):
+        rnn_task = parse_rnn_task(doc, source=source)
+        return rnn_task_spec(rnn_task, task_proxy_name(rnn_task))
+    task = parse_task(doc, source=source)
+    return task_spec(task, task_proxy_name(task))
+
+
+def task_documents(names: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """(proxy name, JSON document) of every task-file proxy among ``names``: what a worker needs to resolve them."""
+    return tuple((name, _FILE_DOCS[name]) for name in names if name in _FILE_DOCS)
+
+
+def register_task_documents(documents: Iterable[tuple[str, str]]) -> None:
+    """Make task-file proxies received by value (a ``--workers`` process, a Ray actor) resolvable here."""
+    for name, text in documents:
+        if name not in _FILE_TASKS:
+            spec = _spec_from_doc(json.loads(text), source=name)
+            if spec.name != name:
+                raise NasproxyError(f"task document sent as {name!r} hashes to {spec.name!r}; rerun the command")
+            _FILE_TASKS[name] = spec
+            _FILE_DOCS[name] = text
 
 
 def spec_for(reference: str) -> ProxySpec:
@@ -90,8 +117,7 @@ def spec_for(reference: str) -> ProxySpec:
         return _FILE_TASKS[reference]
     target = reference[len(PREFIX):] if reference.startswith(PREFIX) else reference
     if len(target) == 16 and all(c in "0123456789abcdef" for c in target):
-        raise NasproxyError(f"{reference!r} names a task file's proxy; give the task file itself (gennas:path/to/task.json)"
-                            " and run without --workers")
+        raise NasproxyError(f"{reference!r} names a task file's proxy; give the task file itself (gennas:path/to/task.json)")
     if target in PRESETS:
         return task_spec(load_preset(target), target)
     if target in RNN_PRESETS:
@@ -100,13 +126,9 @@ def spec_for(reference: str) -> ProxySpec:
     if not path.suffix == ".json" and not path.exists():
         raise NasproxyError(f"{reference!r}: give a shipped task ({', '.join(PRESETS + RNN_PRESETS)}) or a task .json file")
     doc = read_task_doc(path)
-    if is_rnn_task_doc(doc):
-        rnn_task = parse_rnn_task(doc, source=path.name)
-        spec = rnn_task_spec(rnn_task, task_proxy_name(rnn_task))
-    else:
-        task = parse_task(doc, source=path.name)
-        spec = task_spec(task, task_proxy_name(task))
+    spec = _spec_from_doc(doc, source=path.name)
     _FILE_TASKS[spec.name] = spec
+    _FILE_DOCS[spec.name] = json.dumps(doc, sort_keys=True)
     return spec
 
 
