@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from torch import nn
 
-from nasproxy_bench.errors import DataError, UnknownNameError, UnsupportedNetwork
+from nasproxy_bench.errors import DataError, NasproxyError, UnknownNameError, UnsupportedNetwork
 from nasproxy_bench.tasks import TaskIO, TaskKind, default_io
 
 __all__ = ["Benchmark", "TableBenchmark", "Dataset", "Metric", "Direction", "TaskKind", "TaskIO", "CellGraph", "VerifyResult"]
@@ -242,6 +242,37 @@ def cut_mid_row(path: Path, frame: pd.DataFrame) -> bool:
         handle.seek(-1, 2)
         ends_with_newline = handle.read(1) in (b"\n", b"\r")
     return not ends_with_newline and bool(frame.iloc[-1].isna().any())
+
+
+class FamilyBenchmark(Benchmark):
+    """A name for several spaces at once (``nds``, ``tnb101``): it imports or verifies them, holds no architectures.
+
+    Every architecture-level call is refused with ``use_instead``, which names the member spaces.
+    """
+
+    datasets: dict[str, Dataset] = {}
+    use_instead = "use one of its spaces (see 'nasproxy-bench list')"
+
+    def _family_only(self) -> NasproxyError:
+        return NasproxyError(f"{self.name!r} names several spaces; {self.use_instead}")
+
+    def parse(self, text: str) -> Any:
+        raise ValueError(f"{self.name!r} names several spaces; parse architectures with one of them ({self.use_instead})")
+
+    def canonical(self, arch: Any) -> str:
+        raise self._family_only()
+
+    def archs(self) -> Sequence[str]:
+        return []
+
+    def ground_truth(self, dataset: str, metric: str | None = None) -> pd.Series:
+        raise self._family_only()
+
+    def costs(self, dataset: str) -> pd.DataFrame:
+        raise self._family_only()
+
+    def build(self, arch: str, dataset: str) -> nn.Module:
+        raise self._family_only()
 
 
 class TableBenchmark(Benchmark):

@@ -20,6 +20,7 @@ import pandas as pd  # noqa: E402
 from nasproxy_bench.config import RunConfig  # noqa: E402
 from nasproxy_bench.report import summarize  # noqa: E402
 from nasproxy_bench.store import ResultStore  # noqa: E402
+from nasproxy_bench.survey import save_figure  # noqa: E402
 
 
 def spr_matrix(summary: pd.DataFrame, configs: list[RunConfig]) -> pd.DataFrame:
@@ -44,12 +45,7 @@ def heatmap(matrix: pd.DataFrame, path: Path) -> list[Path]:
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=5.5, color="white" if abs(value) > 0.6 else "black")
     fig.colorbar(image, ax=ax, label="SPR@All (Spearman ρ with ground truth)")
     ax.set_title("Proxy SPR@All over every benchmark/task scored by run --all")
-    fig.tight_layout()
-    out = [path.with_suffix(".png"), path.with_suffix(".svg")]
-    for p in out:
-        fig.savefig(p, dpi=130)
-    plt.close(fig)
-    return out
+    return save_figure(fig, path)
 
 
 def write_overview(store_path: Path, data_root: Path, out_dir: Path, configs: list[RunConfig]) -> list[Path]:

@@ -93,7 +93,8 @@ class RunScores:
     seed_scores: dict[str, list[pd.Series]] = field(default_factory=dict)
 
 
-def _save(fig: plt.Figure, path: Path) -> list[Path]:
+def save_figure(fig: plt.Figure, path: Path) -> list[Path]:
+    """``path`` as PNG and SVG (dpi 130), then close the figure; every report figure goes through here."""
     fig.tight_layout()
     out = [path.with_suffix(".png"), path.with_suffix(".svg")]
     for p in out:
@@ -173,7 +174,7 @@ def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
         low, high = ax.get_ylim()
         ax.set_ylim(min(low, -0.35), max(high, 1.05))  # room below zero for the legend
         ax.legend(ncols=4, fontsize=7, loc="lower left")
-        paths += _save(fig, out_dir / f"fig_correlations_{bench}_{dataset}")
+        paths += save_figure(fig, out_dir / f"fig_correlations_{bench}_{dataset}")
     return paths
 
 
@@ -219,7 +220,7 @@ def topx_curves(run: RunScores, truth: pd.Series, out_dir: Path, truth_sign: flo
                  f"SPR on the top-x% subset, {spread}; points with n < {MIN_TOP_N} not drawn", fontsize=9)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.legend(fontsize=8)
-    return _save(fig, out_dir / f"fig_topx_{run.benchmark}_{run.dataset}"), pd.DataFrame(rows)
+    return save_figure(fig, out_dir / f"fig_topx_{run.benchmark}_{run.dataset}"), pd.DataFrame(rows)
 
 
 def pareto(run: RunScores, truth: pd.Series, costs: pd.DataFrame, column: str, out_dir: Path, *,
@@ -263,7 +264,7 @@ def pareto(run: RunScores, truth: pd.Series, costs: pd.DataFrame, column: str, o
     fig.suptitle(f"{headline}\n{title}" if headline else title, fontsize=10, color="darkred" if "SUBSTITUT" in headline else "black")
     safe = column.replace("/", "_")
     path = out_dir / (stem or f"fig_pareto_{run.benchmark}_{run.dataset}_{safe}")
-    return _save(fig, path), pd.concat(tables, ignore_index=True)
+    return save_figure(fig, path), pd.concat(tables, ignore_index=True)
 
 
 def _md_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:

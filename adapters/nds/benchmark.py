@@ -24,7 +24,7 @@ from torch import nn
 
 from nasproxy_bench.adapters.nds.arch import CellArch, NDSArch, parse_arch
 from nasproxy_bench.adapters.nds.entries import duplicates, entries_frame, official_entries, read_json
-from nasproxy_bench.benchmark import Benchmark, CellGraph, Dataset, Direction, Metric, TaskKind, VerifyResult
+from nasproxy_bench.benchmark import Benchmark, CellGraph, Dataset, Direction, FamilyBenchmark, Metric, TaskKind, VerifyResult
 from nasproxy_bench.errors import DataError, NasproxyError
 
 FOLDER = "benchmarks/nds"
@@ -234,36 +234,15 @@ BENCHMARKS: list[type[Benchmark]] = [_space_class(*space) for space in SPACES]
 SPACE_CLASSES: dict[str, type[NDSBenchmark]] = {cls.name: cls for cls in BENCHMARKS}  # type: ignore[misc]
 
 
-class NDSFamily(Benchmark):
+class NDSFamily(FamilyBenchmark):
     """``nds``: the whole family, for ``verify nds`` and ``import nds`` (no architectures itself)."""
 
     name = "nds"
     description = "NDS family: 'verify nds' checks every space present, 'import nds' imports every CIFAR-10 space"
-    datasets: dict[str, Dataset] = {}
+    use_instead = "use one space, e.g. nds_darts (see 'nasproxy-bench list')"
 
     def spaces(self) -> list[NDSBenchmark]:
         return [cls(self.data_root, trust_pickles=self.trust_pickles) for cls in SPACE_CLASSES.values()]
-
-    def _family_only(self) -> NasproxyError:
-        return NasproxyError("'nds' names the whole family; use one space, e.g. nds_darts (see 'nasproxy-bench list')")
-
-    def parse(self, text: str) -> Any:
-        raise ValueError("'nds' names the whole family; parse architectures with one space, e.g. nds_darts")
-
-    def canonical(self, arch: Any) -> str:
-        raise self._family_only()
-
-    def archs(self) -> Sequence[str]:
-        return []
-
-    def ground_truth(self, dataset: str, metric: str | None = None) -> pd.Series:
-        raise self._family_only()
-
-    def costs(self, dataset: str) -> pd.DataFrame:
-        raise self._family_only()
-
-    def build(self, arch: str, dataset: str) -> nn.Module:
-        raise self._family_only()
 
     def import_tables(self, source: Path, **_options: Any) -> list[tuple[pd.DataFrame, Path]]:
         from nasproxy_bench.adapters.nds.importer import import_family

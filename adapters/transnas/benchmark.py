@@ -30,7 +30,16 @@ from nasproxy_bench.adapters.transnas.decoders import (
 )
 from nasproxy_bench.adapters.transnas.inputs import surrogate_batches
 from nasproxy_bench.adapters.transnas.network import TransNASEncoder
-from nasproxy_bench.benchmark import Benchmark, CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind, VerifyResult
+from nasproxy_bench.benchmark import (
+    CellGraph,
+    Dataset,
+    Direction,
+    FamilyBenchmark,
+    Metric,
+    TableBenchmark,
+    TaskKind,
+    VerifyResult,
+)
 from nasproxy_bench.complexity import count_flops, count_params
 from nasproxy_bench.errors import DataError, NasproxyError
 from nasproxy_bench.tasks import (
@@ -203,33 +212,12 @@ class TNB101MacroBenchmark(TransNASBenchmark):
     space = "macro"
 
 
-class TNB101Family(Benchmark):
+class TNB101Family(FamilyBenchmark):
     """``tnb101``: both spaces at once, for ``import tnb101 --source <official .pth>`` (no architectures itself)."""
 
     name = "tnb101"
     description = "TransNAS-Bench-101 family: 'import tnb101 --source <official .pth>' writes the micro and macro tables"
-    datasets: dict[str, Dataset] = {}
-
-    def _family_only(self) -> NasproxyError:
-        return NasproxyError("'tnb101' names both spaces; use tnb101_micro or tnb101_macro (see 'nasproxy-bench list')")
-
-    def parse(self, text: str) -> Any:
-        raise ValueError("'tnb101' names both spaces; parse architectures with tnb101_micro or tnb101_macro")
-
-    def canonical(self, arch: Any) -> str:
-        raise self._family_only()
-
-    def archs(self) -> list[str]:
-        return []
-
-    def ground_truth(self, dataset: str, metric: str | None = None) -> pd.Series:
-        raise self._family_only()
-
-    def costs(self, dataset: str) -> pd.DataFrame:
-        raise self._family_only()
-
-    def build(self, arch: str, dataset: str) -> nn.Module:
-        raise self._family_only()
+    use_instead = "use tnb101_micro or tnb101_macro (see 'nasproxy-bench list')"
 
     def verify(self, *, stride: int = 1, flops: bool = False) -> VerifyResult:
         raise NasproxyError("verify each space: 'nasproxy-bench verify tnb101_micro' and 'verify tnb101_macro'")

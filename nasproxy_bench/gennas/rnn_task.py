@@ -21,13 +21,25 @@ change what is computed, so the hash leaves them out.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nasproxy_bench.gennas.task import NOISE_TYPES, PRESET_DIR, Base, TaskError, _base, _base_doc, _fail, _integer, _keys, _number
+from nasproxy_bench.gennas.task import (
+    NOISE_TYPES,
+    PRESET_DIR,
+    Base,
+    TaskError,
+    _base,
+    _base_doc,
+    _fail,
+    _integer,
+    _keys,
+    _number,
+    document_of,
+    math_hash,
+)
 
 SCHEMA = "gennas-rnn-task"
 VERSION = 1
@@ -125,17 +137,11 @@ def _math_doc(task: RnnTask) -> dict[str, Any]:
 
 def rnn_task_hash(task: RnnTask) -> str:
     """sha256 of the canonical JSON of what the task computes (name, description, provenance excluded)."""
-    return hashlib.sha256(json.dumps(_math_doc(task), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return math_hash(_math_doc(task))
 
 
 def rnn_task_to_doc(task: RnnTask) -> dict[str, Any]:
-    doc: dict[str, Any] = {"schema": SCHEMA, "version": VERSION, "name": task.name}
-    if task.description:
-        doc["description"] = task.description
-    doc.update({k: v for k, v in _math_doc(task).items() if k not in ("schema", "version")})
-    if task.provenance:
-        doc["provenance"] = task.provenance
-    return doc
+    return document_of(SCHEMA, VERSION, task, _math_doc(task))
 
 
 def is_rnn_task_doc(doc: Any) -> bool:

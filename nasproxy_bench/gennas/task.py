@@ -266,19 +266,28 @@ def _math_doc(task: Task) -> dict[str, Any]:
 
 def task_to_doc(task: Task) -> dict[str, Any]:
     """The canonical document (every default written out); ``parse_task`` of it gives ``task`` back."""
-    doc: dict[str, Any] = {"schema": SCHEMA, "version": VERSION, "name": task.name}
+    return document_of(SCHEMA, VERSION, task, _math_doc(task))
+
+
+def task_hash(task: Task) -> str:
+    """sha256 of the canonical JSON of what the task computes (name, description, provenance excluded)."""
+    return math_hash(_math_doc(task))
+
+
+def document_of(schema: str, version: int, task: Task | Any, math_doc: dict[str, Any]) -> dict[str, Any]:
+    """A task document: schema, version, name, description, the math fields, provenance (CNN and RNN tasks)."""
+    doc: dict[str, Any] = {"schema": schema, "version": version, "name": task.name}
     if task.description:
         doc["description"] = task.description
-    doc.update({k: v for k, v in _math_doc(task).items() if k not in ("schema", "version")})
+    doc.update({k: v for k, v in math_doc.items() if k not in ("schema", "version")})
     if task.provenance:
         doc["provenance"] = task.provenance
     return doc
 
 
-def task_hash(task: Task) -> str:
-    """sha256 of the canonical JSON of what the task computes (name, description, provenance excluded)."""
-    text = json.dumps(_math_doc(task), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+def math_hash(math_doc: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of a task's math fields: its identity."""
+    return hashlib.sha256(json.dumps(math_doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def load_task(path: Path | str) -> Task:

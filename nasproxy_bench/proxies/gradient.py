@@ -73,7 +73,16 @@ def _without_batchnorm(model: nn.Module) -> nn.Module:
     return model
 
 
-def _synflow(ctx: ProxyContext, keep_bn: bool) -> float:
+def synflow_gradients(ctx: ProxyContext, keep_bn: bool) -> tuple[list[torch.Tensor], tuple[torch.Tensor | None, ...] | None]:
+    """(|θ| weights, ∂R/∂θ) of the SynFlow pass: all-ones input, float64, BatchNorm removed unless ``keep_bn``.
+
+    One pass per architecture, shared by synflow and logsynflow (same network, same input). The
+    gradients are ``None`` when the output does not depend on any weight.
+    """
+    return ctx.shared(f"synflow_gradients/keep_bn={keep_bn}", lambda: _synflow_gradients(ctx, keep_bn))
+
+
+def _synflow_gradients(ctx: ProxyContext, keep_bn: bool) -> tuple[list[torch.Tensor], tuple[torch.Tensor | None, ...] | None]:
     model = ctx.fresh_model().double()
     if not keep_bn:
         _without_batchnorm(model)
@@ -85,7 +94,16 @@ def _synflow(ctx: ProxyContext, keep_bn: bool) -> float:
         raise UnsupportedNetwork("network has no conv or linear layers")
     x = ctx.task.constant_input(ctx.dataset.input_shape, torch.float64, ctx.device)
     weights = [m.weight for m in layers]
-    grads = torch.autograd.grad(task_output(ctx, model(x)).sum(), weights, allow_unused=True)
+    out = task_output(ctx, model(x))
+    if not out.requires_grad:
+        return weights, None
+    return weights, torch.autograd.grad(out.sum(), weights, allow_unused=True)
+
+
+def _synflow(ctx: ProxyContext, keep_bn: bool) -> float:
+    weights, grads = synflow_gradients(ctx, keep_bn)
+    if grads is None:
+        raise RuntimeError("the network's output does not depend on its weights: SynFlow has no gradient")
     # |θ ⊙ ∂R/∂θ| per weight, as the reference code sums it: without BatchNorm every factor is
     # non-negative, but a train-mode BatchNorm can make ∂R/∂θ negative.
     return _total([(w * g).abs().sum() for w, g in zip(weights, grads, strict=True) if g is not None])
