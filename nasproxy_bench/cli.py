@@ -128,6 +128,12 @@ def _parser() -> argparse.ArgumentParser:
     one.add_argument("--batch-size", type=_positive_int, default=64)
     one.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
 
+    diff = sub.add_parser("diff", help="compare two result stores record by record (exit 2 if they differ)")
+    diff.add_argument("first", type=Path, help="a result store (read only)")
+    diff.add_argument("second", type=Path, help="another result store (read only)")
+    diff.add_argument("--rtol", type=float, default=0.0, help="relative tolerance for scores (default 0: exactly equal)")
+    diff.add_argument("--show", type=int, default=10, help="print up to this many differing records (default 10)")
+
     merge = sub.add_parser("merge", parents=[common], help="copy the records of other stores into --store")
     merge.add_argument("sources", type=Path, nargs="+", help="result stores to read (left unchanged)")
 
@@ -374,6 +380,26 @@ def cmd_survey(args: argparse.Namespace) -> None:
     print(f"wrote {args.reports}/ (index: {page})")
 
 
+def cmd_diff(args: argparse.Namespace) -> None:
+    from nasproxy_bench.store import ResultStore
+    from nasproxy_bench.store_diff import diff_stores
+
+    for path in (args.first, args.second):
+        if not path.exists():
+            raise DataError(f"no result store at {path}; check the path")
+    if args.rtol < 0:
+        raise NasproxyError(f"--rtol must be >= 0, got {args.rtol}")
+    result = diff_stores(ResultStore(args.first), ResultStore(args.second), rtol=args.rtol)
+    for (path, arch), mine, theirs in result.different[: args.show]:
+        print(f"differs: {path} {arch}: {mine.score!r} ({mine.status}) vs {theirs.score!r} ({theirs.status})")
+    for label, keys in (("only in the first", result.only_a), ("only in the second", result.only_b)):
+        for path, arch in keys[: args.show]:
+            print(f"{label}: {path} {arch}")
+    if not result.identical:
+        raise NasproxyError(f"{args.first} and {args.second} differ: {result.summary()}")
+    print(f"{args.first} and {args.second} hold the same records: {result.summary()}")
+
+
 def cmd_merge(args: argparse.Namespace) -> None:
     from nasproxy_bench.store import ResultStore
 
@@ -443,7 +469,7 @@ def cmd_gennas(args: argparse.Namespace) -> None:
 
 COMMANDS = {
     "list": cmd_list, "run": cmd_run, "report": cmd_report, "compare": cmd_compare, "bench": cmd_bench,
-    "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify, "merge": cmd_merge,
+    "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify, "merge": cmd_merge, "diff": cmd_diff,
     "search": cmd_search, "data": cmd_data, "survey": cmd_survey,
     "gennas": cmd_gennas,
 }
@@ -454,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from nasproxy_bench.registry import load_plugin
 
-        for module in args.plugin:
+        for module in getattr(args, "plugin", ()):
             load_plugin(module)
         COMMANDS[args.command](args)
     except NasproxyError as exc:
