@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from nasproxy_bench.literature import PublishedValue
 from nasproxy_bench.metrics import best_found, mean_std, scored_pairs
 
 
@@ -47,19 +48,21 @@ def best_found_over_seeds(seed_scores: Sequence[pd.Series], truth: pd.Series, *,
     }
 
 
-def compare_with_survey(table: pd.DataFrame, printed: Mapping[tuple[str, str, str], float | None], note: str) -> pd.DataFrame:
-    """Add the survey's printed value (``printed[(benchmark, dataset, proxy)]``) and our difference.
+def compare_with_survey(table: pd.DataFrame, printed: Mapping[tuple[str, str, str], PublishedValue], note: str) -> pd.DataFrame:
+    """Add the survey's printed value (``printed[(benchmark, dataset, proxy)]``), where it is printed, and our difference.
 
-    A key that is missing or ``None`` means the printed number could not be confirmed: the
-    ``survey`` column then says so (``note``) instead of holding a number.
+    A missing key means the printed number could not be confirmed: the ``survey`` column then
+    says so (``note``) instead of holding a number, and the difference is NaN.
     """
-    survey, diff = [], []
+    survey, source, diff = [], [], []
     for _, row in table.iterrows():
-        value = printed.get((row["benchmark"], row["dataset"], row["proxy"]))
-        if value is None:
+        published = printed.get((row["benchmark"], row["dataset"], row["proxy"]))
+        if published is None:
             survey.append(note)
+            source.append("")
             diff.append(float("nan"))
         else:
-            survey.append(f"{value:.2f}")
-            diff.append(float(row["best_found_mean"]) - float(value))
-    return table.assign(survey=survey, ours_minus_survey=diff)
+            survey.append(f"{published.value:.2f}")
+            source.append(published.source)
+            diff.append(float(row["best_found_mean"]) - published.value)
+    return table.assign(survey=survey, survey_source=source, ours_minus_survey=diff)

@@ -12,7 +12,13 @@ ntk_cond is given as |ρ| (it is a lower-is-better proxy). fisher varies by sour
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
 import pandas as pd
+
+from nasproxy_bench.errors import DataError
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 NB201_SPR = {
@@ -30,15 +36,34 @@ NB201_SPR = {
     "ntk_cond": (0.44, 0.43, 0.63),
 }
 UNCONFIRMED = "unconfirmed"
+
+
+@dataclass(frozen=True)
+class PublishedValue:
+    """A number printed in a paper and where it is printed (table, row, column)."""
+
+    value: float
+    source: str
+
+
 _ZICO_TABLE = "ZiCo (Li et al., ICLR 2023), NATS-Bench-TSS correlation table"
 # Where each row of NB201_SPR is printed. No value could be checked against a paper's text (issue 14,
-# two sessions): the search tool returns only the opening of each paper, and the public repositories of
-# the survey (SLDGroup/survey-zero-shot-nas) and of ZiCo (SLDGroup/ZiCo) hold code, no result tables.
-# Every entry therefore stays marked unconfirmed, naming the paper it is believed to come from.
+# three sessions): the search tool returns only the opening of each stored paper (ICLR 2021 and ICLR 2023
+# text dumps, arXiv pages), and the public repositories of the survey (SLDGroup/survey-zero-shot-nas), of
+# ZiCo (SLDGroup/ZiCo), of GradSign (cmu-catalyst/GradSign) and of the zero-cost proxies
+# (SamsungLabs/zero-cost-nas) hold code and READMEs without result tables. Every entry therefore stays
+# unconfirmed, naming the paper it is believed to come from.
+# One secondary reading (not a paper's text, so it confirms nothing): a third-party wiki page in the code
+# index ("papers--akhauri2022-eznas-results", a transcription of EZNAS's NB201 Spearman table, Akhauri et
+# al., NeurIPS 2022) lists synflow 0.74/0.76/0.75 (= our row), jacob_cov 0.73/0.71/0.71, snip
+# 0.58/0.63/0.58, grad_norm 0.58/0.64/0.58, grasp 0.48/0.54/0.56, params 0.75/0.72/0.69 and flops
+# 0.75/0.72/0.69. Only synflow agrees with NB201_SPR, so the other rows come from some other table
+# (the ZiCo candidate stays open); jacob_cov's Abdelfattah et al. candidate is doubtful for CIFAR-100/IN16.
 SOURCES = {
     "synflow": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}; Abdelfattah et al. (ICLR 2021) report NB201 SPR for synflow too",
     "naswot": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
-    "jacob_cov": f"{UNCONFIRMED}: candidate Abdelfattah et al. (ICLR 2021), NB201 table",
+    "jacob_cov": f"{UNCONFIRMED}: candidate Abdelfattah et al. (ICLR 2021), NB201 table (a secondary transcription reads "
+                 "0.71 for CIFAR-100 and ImageNet16-120)",
     "snip": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
     "grad_norm": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
     "grasp": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
@@ -84,9 +109,67 @@ def fidelity_table(summary: pd.DataFrame, cifar10_valid_spr: dict[str, float] | 
 
 
 # The survey's best-found tables (Table IV: NB201 / NATS-Bench size space; Table V: TransNAS-Bench-101
-# micro), keyed (benchmark, dataset, proxy). Only numbers checked against the paper's text belong here.
-# None could be read in this project so far (the search tool returns only each paper's opening, and the
-# survey's repository, SLDGroup/survey-zero-shot-nas, holds code, not tables), so the mapping is empty and
-# the report prints SURVEY_UNCONFIRMED in the survey column instead of a number.
-SURVEY_BEST_FOUND: dict[tuple[str, str, str], float] = {}
+# micro), keyed (benchmark, dataset, proxy). Only numbers checked against the paper's text belong here,
+# each with the place it is printed. None could be checked in this project (issue 14, three sessions): the
+# search tool returns only the opening of each stored page (arXiv 2307.01998 abstract pages, PubMed
+# 38687659, paperswithcode), no HTML or PDF body of the paper is in its corpora, no public repository in
+# the code index holds the paper's text or tables (SLDGroup/survey-zero-shot-nas: code, a paper list and
+# stat.svg only), and no PDF tool is installed. So the mapping is empty: every survey cell says
+# SURVEY_UNCONFIRMED, and `survey_best_found` reads a reader's transcription from the data root instead.
+SURVEY_BEST_FOUND: dict[tuple[str, str, str], PublishedValue] = {}
 SURVEY_UNCONFIRMED = "unconfirmed"
+# Where a reader who has the paper puts its Table IV/V numbers (relative to the data root), and the
+# columns that file needs. Values are in our ground truth's units: test accuracy and mIoU in %, SSIM in [0, 1].
+SURVEY_TRANSCRIPTION = Path("literature/survey_best_found.csv")
+TRANSCRIPTION_COLUMNS = ("benchmark", "dataset", "proxy", "value", "source")
+# The rows of the survey's best-found tables: benchmark -> datasets/tasks (typos would otherwise never match)
+SURVEY_TABLE_ROWS = {
+    "nb201": ("cifar10", "cifar100", "ImageNet16-120"),
+    "nats_sss": ("cifar10", "cifar100", "ImageNet16-120"),
+    "tnb101_micro": ("segmentsemantic", "autoencoder", "normal"),
+}
+
+
+def survey_best_found(data_root: Path | None = None) -> dict[tuple[str, str, str], PublishedValue]:
+    """The survey's Table IV/V numbers known here: those confirmed in code, then a reader's transcription.
+
+    The transcription (``<data root>/literature/survey_best_found.csv``, columns
+    ``TRANSCRIPTION_COLUMNS``) holds one printed number per row and, in ``source``, where it is
+    printed (e.g. "TPAMI 2024, Table IV, row ZiCo, column CIFAR-10"). It is optional; a malformed
+    one raises ``DataError`` naming the file and the problem.
+    """
+    values = dict(SURVEY_BEST_FOUND)
+    if data_root is None or not (Path(data_root) / SURVEY_TRANSCRIPTION).is_file():
+        return values
+    path = Path(data_root) / SURVEY_TRANSCRIPTION
+    where = str(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{where} is not a readable CSV ({exc}); fix or remove it") from exc
+    missing = [c for c in TRANSCRIPTION_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(f"{where} lacks the column(s) {', '.join(missing)}; it needs {', '.join(TRANSCRIPTION_COLUMNS)}")
+    for line, row in zip(range(2, len(table) + 2), table.itertuples(index=False), strict=True):
+        datasets = SURVEY_TABLE_ROWS.get(row.benchmark)
+        if datasets is None:
+            raise DataError(f"{where} line {line}: benchmark {row.benchmark!r} has no survey table; "
+                            f"use one of {', '.join(SURVEY_TABLE_ROWS)}")
+        if row.dataset not in datasets:
+            raise DataError(f"{where} line {line}: {row.benchmark} has no survey column {row.dataset!r}; "
+                            f"use one of {', '.join(datasets)}")
+        try:
+            value = float(row.value)
+        except ValueError:
+            value = float("nan")
+        if not math.isfinite(value):
+            raise DataError(f"{where} line {line}: value {row.value!r} is not a number; write the printed number")
+        if not row.source.strip() or not row.proxy.strip():
+            raise DataError(f"{where} line {line}: empty proxy or source; say where the number is printed "
+                            "(table, row, column)")
+        key = (row.benchmark, row.dataset, row.proxy)
+        if key in values:
+            raise DataError(f"{where} line {line}: {'/'.join(key)} is given twice (or is already confirmed in "
+                            "nasproxy_bench/literature.py); keep one row per number")
+        values[key] = PublishedValue(value, f"transcribed: {row.source.strip()}")
+    return values

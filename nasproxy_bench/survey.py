@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 
 from nasproxy_bench.best_found import best_found_over_seeds, compare_with_survey  # noqa: E402
 from nasproxy_bench.bootstrap import correlation_ci, spearman_ci  # noqa: E402
-from nasproxy_bench.literature import SURVEY_BEST_FOUND, SURVEY_UNCONFIRMED, fidelity_table  # noqa: E402
+from nasproxy_bench.literature import SURVEY_TRANSCRIPTION, SURVEY_UNCONFIRMED, fidelity_table, survey_best_found  # noqa: E402
 from nasproxy_bench.metrics import mean_std, retrieval_rate, space_threshold, spearman, top_subset  # noqa: E402
 from nasproxy_bench.pareto import budget_sweep, default_budgets, pareto_front  # noqa: E402
 from nasproxy_bench.registry import open_benchmark, proxies  # noqa: E402
@@ -316,19 +316,28 @@ def best_found_rows(runs: list[RunScores], data_root: Path) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     if table.empty:
         return table
-    return compare_with_survey(table, SURVEY_BEST_FOUND, SURVEY_UNCONFIRMED)
+    return compare_with_survey(table, survey_best_found(data_root), SURVEY_UNCONFIRMED)
 
 
 def _best_found_markdown(table: pd.DataFrame) -> str:
+    confirmed = table["survey"] != SURVEY_UNCONFIRMED
     lines = ["# Best-found architecture per proxy (survey Tables IV and V)", "",
              "For each proxy and each init/batch seed, the ground truth of the architecture the proxy ranks first "
              "among the n evaluated; mean ± std over the seeds (the survey averages 5 runs). The survey searches the "
              "whole space; on CPU we evaluate a uniform sample of n architectures (n printed in every row), so "
              "'sample best' is the ceiling a perfect proxy could reach here and 'space best' the survey's ceiling. "
-             "The survey column shows its printed number only where it was checked against the paper's text; "
-             "'unconfirmed' means the survey's Table IV/V value could not be read and checked here (arXiv 2307.01998; "
-             "see nasproxy_bench/literature.py), so no number is shown rather than one from memory. The difference is "
-             "ours minus the survey's.", ""]
+             "The difference is ours minus the survey's, in the ground truth's units.", "",
+             "**Survey column.** A number there is one printed in the survey (arXiv 2307.01998 / IEEE TPAMI 2024), "
+             "with the place it is printed listed under its table. 'unconfirmed' means no printed value could be "
+             "checked for that cell: the paper's Table IV/V text was not readable in this project (the search tool "
+             "returns only the opening of each stored page, no HTML or PDF body of the survey is stored, and the "
+             "authors' repository SLDGroup/survey-zero-shot-nas holds code, not tables), so no number is shown "
+             "rather than one from memory (nasproxy_bench/literature.py). A reader with the paper can add its numbers "
+             f"as `$NASPROXY_DATA/{SURVEY_TRANSCRIPTION.as_posix()}` (columns benchmark, dataset, proxy, value, source; "
+             "values in the units below: accuracy and mIoU in %, SSIM in [0, 1]); the next `nasproxy-bench survey "
+             "--no-run` shows them here beside ours with the difference.", ""]
+    if not confirmed.any():
+        lines += ["Every survey cell below is unconfirmed.", ""]
     for (table_name, bench, dataset), part in table.groupby(["survey_table", "benchmark", "dataset"], sort=True):
         first = part.iloc[0]
         lines += [f"## {table_name}: {bench} / {dataset} ({first['ground_truth']}; n = {int(first['n'])} evaluated of "
@@ -339,8 +348,22 @@ def _best_found_markdown(table: pd.DataFrame) -> str:
             diff = f"{r['ours_minus_survey']:+.2f}" if np.isfinite(r["ours_minus_survey"]) else "–"
             lines.append(f"| {r['proxy']} | {int(r['n'])} | {int(r['seeds'])} | {r['best_found_mean']:.2f} ± "
                          f"{r['best_found_std']:.2f} | {r['sample_best']:.2f} | {r['space_best']:.2f} | {r['survey']} | {diff} |")
+        sources = [f"{r['proxy']}: {r['survey_source']}" for _, r in part.iterrows() if r["survey_source"]]
+        lines += ["", "Survey values printed at: " + "; ".join(sources) + "."] if sources else []
         lines.append("")
     return "\n".join(lines)
+
+
+def display_path(path: Path, data_root: Path) -> str:
+    """A path as the committed pages may print it: under the data root as ``$NASPROXY_DATA/...``, under the
+    working folder as a relative path, elsewhere by its file name only (no local absolute paths)."""
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    for base, prefix in ((Path(data_root).absolute(), "$NASPROXY_DATA/"), (Path.cwd(), "")):
+        if path.is_relative_to(base):
+            return prefix + path.relative_to(base).as_posix()
+    return path.name
 
 
 def hardware_pages(runs: list[RunScores], data_root: Path, out_dir: Path) -> tuple[list[str], set[tuple[str, str, str]]]:
@@ -402,8 +425,9 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
     index = ["# The zero-shot NAS survey, regenerated", "",
              "Figures and tables of Li et al., *Zero-Shot Neural Architecture Search: Challenges, Solutions, and "
              "Opportunities* (arXiv 2307.01998), recomputed by nasproxy-bench from the result store "
-             f"`{store_path}` with `nasproxy-bench survey`. Correlations are signed (positive = the proxy ranks better "
-             "networks higher); KT = Kendall τ-b, SPR = Spearman ρ; @Top = the sample's members in the top "
+             f"`{display_path(store_path, data_root)}` with `nasproxy-bench survey`. Correlations are signed "
+             "(positive = the proxy ranks better networks higher); KT = Kendall τ-b, SPR = Spearman ρ; "
+             "@Top = the sample's members in the top "
              f"{top_percent:g}% of the **whole space** by ground truth (n and 95% bootstrap CI printed beside every value "
              "in the tables).", "",
              "## Runs", "", _md_table(summary.groupby(["benchmark", "dataset"]).agg(

@@ -70,10 +70,14 @@ def run_plan(plan: SurveyPlan, *, progress: bool = True) -> int:
 
 
 def nats_note(data_root: Path) -> str | None:
-    """Which file would produce the NATS size-space pages, while it is missing; ``None`` once imported."""
+    """Which file would produce the NATS size-space pages, while it is missing; ``None`` once imported.
+
+    The file is named relative to the data root, so the committed gallery carries no local path.
+    """
     if open_benchmark("nats_sss", data_root).has_table:
         return None
     return (f"NATS-Bench size space (survey Figs. 8, 9, 14, 19 and Table IV NATS rows): not produced, "
-            f"{Path(data_root) / NATS_TABLE} is missing; create it with 'nasproxy-bench import nats_sss --source "
+            f"{NATS_TABLE} is missing from the data root ($NASPROXY_DATA or --data-root); create it with "
+            f"'nasproxy-bench import nats_sss --source "
             f"<{NATS_SOURCE} folder>' (the official NATS-Bench release, whose records also carry the GTX1080 latency "
             f"of Fig. 19), then rerun 'nasproxy-bench survey'")

@@ -11,6 +11,7 @@ from nasproxy_bench.adapters.nats_sss.arch import NATSSizeArch, enumerate_archs
 from nasproxy_bench.best_found import best_found_over_seeds, compare_with_survey
 from nasproxy_bench.cli import main
 from nasproxy_bench.config import RunConfig
+from nasproxy_bench.literature import PublishedValue
 from nasproxy_bench.runner import run
 from nasproxy_bench.survey import write_survey
 from nasproxy_bench.survey_plan import default_plan
@@ -43,8 +44,8 @@ def test_best_found_skips_nan_scores_and_truth():
 def test_survey_column_holds_only_confirmed_numbers():
     table = pd.DataFrame({"benchmark": ["nb201", "nb201"], "dataset": ["cifar10", "cifar10"], "proxy": ["params", "zico"],
                           "best_found_mean": [93.0, 92.5]})
-    out = compare_with_survey(table, {("nb201", "cifar10", "params"): 93.5}, "unconfirmed")
-    assert out["survey"].tolist() == ["93.50", "unconfirmed"]
+    out = compare_with_survey(table, {("nb201", "cifar10", "params"): PublishedValue(93.5, "Table IV")}, "unconfirmed")
+    assert out["survey"].tolist() == ["93.50", "unconfirmed"] and out["survey_source"].tolist() == ["Table IV", ""]
     assert out["ours_minus_survey"].iloc[0] == pytest.approx(-0.5) and np.isnan(out["ours_minus_survey"].iloc[1])
 
 
