@@ -13,11 +13,11 @@ from nasproxy_bench.report import derived_groups, group_scores
 from nasproxy_bench.runner import resolve_proxies
 from nasproxy_bench.store import Record, ResultStore, RunKey
 
-# Θ = 100, 200, 300 thousand parameters -> μ = 200, var = 20000/3, σ = 2·var = 40000/3,
-# (Θ − μ)² / σ = 10000 · 3 / 40000 = 0.75 for the two outer architectures, 0 for the middle one.
+# Θ = 0.1, 0.2, 0.3 million parameters -> μ = σ = 0.3 (the largest),
+# (Θ − μ)² / σ = 0.04 / 0.3 = 2/15, 0.01 / 0.3 = 1/30 and 0.
 SWAP = np.array([100.0, 200.0, 300.0])
 PARAMS_M = np.array([0.1, 0.2, 0.3])
-BY_HAND = [100.0 * math.exp(-0.75), 200.0, 300.0 * math.exp(-0.75)]
+BY_HAND = [100.0 * math.exp(-2 / 15), 200.0 * math.exp(-1 / 30), 300.0]
 
 
 def test_regularisation_factor_is_the_papers_formula_with_sigma_not_squared():
@@ -27,7 +27,7 @@ def test_regularisation_factor_is_the_papers_formula_with_sigma_not_squared():
 
 def test_regularised_swap_on_three_architectures_by_hand():
     out = regularised_swap([SWAP, PARAMS_M], [1.0, 1.0])
-    assert out == pytest.approx(BY_HAND)  # 47.24, 200, 141.71
+    assert out == pytest.approx(BY_HAND)  # 87.51, 193.44, 300
     # the signs are not used: the factor multiplies the raw count
     assert regularised_swap([SWAP, PARAMS_M], [-1.0, -1.0]) == pytest.approx(BY_HAND)
 
@@ -37,14 +37,15 @@ def test_an_architecture_with_a_nan_component_is_left_out_not_scored():
     params = np.array([0.1, 0.5, 0.2, 0.3, np.nan])
     out = regularised_swap([swap, params], [1.0, 1.0])
     assert math.isnan(out[1]) and math.isnan(out[4])
-    # the left-out architectures do not move μ or σ: the other three score as without them
+    # the left-out 0.5 M network does not become μ: the other three score as without it
     assert out[[0, 2, 3]] == pytest.approx(BY_HAND)
     assert np.isnan(regularised_swap([np.array([np.nan]), np.array([0.1])], [1.0, 1.0])).all()
 
 
-def test_a_sample_of_one_size_keeps_the_swap_score():
+def test_the_largest_network_keeps_its_swap_score_and_an_empty_one_is_not_divided_by_zero():
     out = regularised_swap([np.array([5.0, 7.0]), np.array([0.4, 0.4])], [1.0, 1.0])
     assert out == pytest.approx([5.0, 7.0])
+    assert regularised_swap([np.array([5.0]), np.array([0.0])], [1.0]) == pytest.approx([5.0])
 
 
 def test_swap_reg_runs_as_swap_and_params_and_stays_out_of_all():
