@@ -59,6 +59,9 @@ def interrupt_at(root, store, plugin, checkpoint, at: int, sig: signal.Signals, 
     if sig == signal.SIGINT:
         assert process.returncode == 130 and "interrupted: finished results are saved" in err, err
         assert "Traceback" not in err
+    elif sig == signal.SIGTERM:  # a scheduler's time limit: unwinds like Ctrl-C
+        assert process.returncode == 143 and "terminated (SIGTERM): finished results are saved" in err, err
+        assert "Traceback" not in err
     else:
         assert process.returncode == -signal.SIGKILL
     return done
@@ -70,6 +73,7 @@ SCENARIOS = {
     "kill-9, default interval (60 s)": (None, signal.SIGKILL, (6, 60, 114)),
     "kill-9, checkpointing off (inf)": ("inf", signal.SIGKILL, (6, 60, 114)),
     "Ctrl-C, default interval": (None, signal.SIGINT, (30, 90)),
+    "SIGTERM, default interval": (None, signal.SIGTERM, (30, 90)),
 }
 
 
@@ -93,14 +97,15 @@ def test_interrupted_runs_resume_to_identical_scores(fake_root, slow_plugin, uni
 
 @pytest.mark.slow
 def test_killed_driver_of_a_two_worker_run_resumes_to_identical_scores(fake_root, slow_plugin, tmp_path):
-    """kill -9 of the driver of a ``--workers 2`` run (its workers die with it): the rerun completes the store
+    """kill -9, then SIGTERM, of the driver of a ``--workers 2`` run (its workers die with it): the rerun completes the store
     and every score equals an uninterrupted two-worker run's, bit for bit."""
     clean = tmp_path / "clean.h5"
     finish(fake_root, clean, slow_plugin, "0.2", workers=2)
     reference = stored_scores(clean)
     assert len(reference) == TOTAL
     store = tmp_path / "s.h5"
-    seen = [interrupt_at(fake_root, store, slow_plugin, "0.2", at, signal.SIGKILL, workers=2) for at in (20, 80)]
+    seen = [interrupt_at(fake_root, store, slow_plugin, "0.2", at, sig, workers=2)
+            for at, sig in ((20, signal.SIGKILL), (80, signal.SIGTERM))]  # SIGTERM: the pool stops its workers
     assert all(0 < s < TOTAL for s in seen)
     finish(fake_root, store, slow_plugin, "0.2", workers=2)
     assert stored_scores(store) == reference
