@@ -8,6 +8,11 @@ a row whose source could not be checked against the cited paper's text says "unc
 and names the candidate source it is believed to come from, so a reader knows to verify it.
 ntk_cond is given as |ρ| (it is a lower-is-better proxy). fisher varies by source
 (0.36-0.55) and is not listed.
+
+ZiCo's NATS-Bench-TSS tables (main text Table 1; Appendix E.1 Table 3, which adds KNAS, NASWOT,
+GradSign and an NTK row) were read in full text in issue 16: params, flops, zico, gradsign and
+ntk_cond match them exactly. The other rows do NOT match ZiCo's numbers (noted per row), so
+ZiCo is not their source; they stay unconfirmed.
 """
 
 from __future__ import annotations
@@ -46,33 +51,36 @@ class PublishedValue:
     source: str
 
 
-_ZICO_TABLE = "ZiCo (Li et al., ICLR 2023), NATS-Bench-TSS correlation table"
-# Where each row of NB201_SPR is printed. No value could be checked against a paper's text (issue 14,
-# three sessions): the search tool returns only the opening of each stored paper (ICLR 2021 and ICLR 2023
-# text dumps, arXiv pages), and the public repositories of the survey (SLDGroup/survey-zero-shot-nas), of
-# ZiCo (SLDGroup/ZiCo), of GradSign (cmu-catalyst/GradSign) and of the zero-cost proxies
-# (SamsungLabs/zero-cost-nas) hold code and READMEs without result tables. Every entry therefore stays
-# unconfirmed, naming the paper it is believed to come from.
-# One secondary reading (not a paper's text, so it confirms nothing): a third-party wiki page in the code
-# index ("papers--akhauri2022-eznas-results", a transcription of EZNAS's NB201 Spearman table, Akhauri et
-# al., NeurIPS 2022) lists synflow 0.74/0.76/0.75 (= our row), jacob_cov 0.73/0.71/0.71, snip
-# 0.58/0.63/0.58, grad_norm 0.58/0.64/0.58, grasp 0.48/0.54/0.56, params 0.75/0.72/0.69 and flops
-# 0.75/0.72/0.69. Only synflow agrees with NB201_SPR, so the other rows come from some other table
-# (the ZiCo candidate stays open); jacob_cov's Abdelfattah et al. candidate is doubtful for CIFAR-100/IN16.
+_ZICO_T1 = "ZiCo (Li et al., ICLR 2023) Table 1 and Appendix E.1 Table 3, NATS-Bench-TSS SPR"
+# Where each row of NB201_SPR is printed. Issue 14 could not read any paper past its opening; issue 16 found
+# ZiCo's full text (ICLR 2023 camera-ready, Table 1 and Appendix E.1 Table 3): rows matching it exactly are
+# confirmed below, the rest stay unconfirmed, with ZiCo's differing numbers noted so nobody re-credits ZiCo.
+# One secondary reading (not a paper's text, so it confirms nothing; issue 14): a third-party wiki page in the
+# code index ("papers--akhauri2022-eznas-results", a transcription of EZNAS's NB201 Spearman table, Akhauri et
+# al., NeurIPS 2022) lists synflow 0.74/0.76/0.75 (= our row), jacob_cov 0.73/0.71/0.71, snip 0.58/0.63/0.58,
+# grad_norm 0.58/0.64/0.58, grasp 0.48/0.54/0.56, params 0.75/0.72/0.69 and flops 0.75/0.72/0.69.
 SOURCES = {
-    "synflow": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}; Abdelfattah et al. (ICLR 2021) report NB201 SPR for synflow too",
-    "naswot": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
-    "jacob_cov": f"{UNCONFIRMED}: candidate Abdelfattah et al. (ICLR 2021), NB201 table (a secondary transcription reads "
-                 "0.71 for CIFAR-100 and ImageNet16-120)",
-    "snip": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
-    "grad_norm": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
-    "grasp": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
-    "zen": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
-    "params": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
-    "flops": f"{UNCONFIRMED}: candidate {_ZICO_TABLE}",
-    "zico": f"{UNCONFIRMED}: candidate the proxy's own paper, {_ZICO_TABLE}",
-    "gradsign": f"{UNCONFIRMED}: candidate the proxy's own paper, GradSign (Zhang & Jia, ICLR 2022)",
-    "ntk_cond": f"{UNCONFIRMED}: candidate {_ZICO_TABLE} (TE-NAS row)",
+    "synflow": f"{UNCONFIRMED}: candidate Abdelfattah et al. (ICLR 2021), NB201 table (a secondary transcription of "
+               "EZNAS's NB201 table reads the same); not ZiCo's Table 1 (0.73 / 0.76 / 0.75)",
+    "naswot": f"{UNCONFIRMED}: candidate source unknown; not ZiCo's Table 3 (0.77 / 0.80 / 0.78)",
+    "jacob_cov": f"{UNCONFIRMED}: candidate Abdelfattah et al. (ICLR 2021), NB201 table",
+    "snip": f"{UNCONFIRMED}: candidate source unknown; not ZiCo's Table 1 (0.63 / 0.63 / 0.58)",
+    "grad_norm": f"{UNCONFIRMED}: candidate source unknown; not ZiCo's Table 1 (0.63 / 0.63 / 0.58)",
+    "grasp": f"{UNCONFIRMED}: candidate source unknown; not ZiCo's Table 1 (0.54 / 0.51 / 0.56)",
+    "zen": f"{UNCONFIRMED}: candidate source unknown; not ZiCo's Table 1 (0.38 / 0.36 / 0.40)",
+    "params": f"{_ZICO_T1} (#Params row; KT 0.57 / 0.55 / 0.52)",
+    "flops": f"{_ZICO_T1} (FLOPs row; KT 0.54 / 0.51 / 0.49)",
+    "zico": f"the proxy's own paper, {_ZICO_T1} (ZiCo row; KT 0.61 / 0.61 / 0.60)",
+    "gradsign": "ZiCo (Li et al., ICLR 2023) Appendix E.1 Table 3, GradSign row (KT 0.58 / 0.59 / 0.59); "
+                "GradSign's own paper (Zhang & Jia, ICLR 2022) not checked",
+    # Not TE-NAS's own number: TE-NAS (Chen et al., ICLR 2021, Sec. 3.1.1, Figure 1) reports Kendall tau -0.42 for
+    # kappa_N on NB201 (dataset not named; the accuracy axis, 10-70 %, fits CIFAR-100). ZiCo's row is one "NTK"
+    # score for TE-NAS and NASI together (footnote: "we directly compute the correlation between NTK and the real
+    # test accuracy"), run by ZiCo "with the official code" at unstated settings (network size, batch, data, which
+    # NTK statistic: TE-NAS uses the condition number, NASI the trace), printed as positive numbers. It is the NTK
+    # alone, not TE-NAS's combined NTK + #linear-regions rank, and not a number TE-NAS's authors published.
+    "ntk_cond": "ZiCo (Li et al., ICLR 2023) Appendix E.1 Table 3, row 'NTK [TE-NAS, NASI]' (SPR; KT 0.33 / 0.33 / 0.46), "
+                "ZiCo's own run at unstated settings; TE-NAS's paper itself reports only Kendall tau -0.42 (Figure 1)",
 }
 ABSOLUTE = ("ntk_cond",)  # published as |ρ|
 TOLERANCE = 0.05

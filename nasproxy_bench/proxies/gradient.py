@@ -188,7 +188,7 @@ def ntk_cond_ps(ctx: ProxyContext) -> float:
 # TE-NAS settings (VITA-Group/TENAS prune_tenas.py / prune_launch.py / lib/procedures/ntk.py; lines in docs/proxies.md)
 NTK_CHANNELS = 3  # model_config: C=3
 NTK_CELLS = 1  # model_config: N=1 (stem, cell, reduction, cell, reduction, cell)
-NTK_REPEATS = 3  # --repeat 3, each with a new initialisation
+NTK_REPEATS = 3  # --repeat 3; new weights each time as the paper says (its code keeps the weights and draws a new batch)
 NTK_CHUNK = 8  # rows backpropagated together; on 1 CPU thread 8 ≈ a plain loop, 32 and 72 are 5-30% slower
 
 
