@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("second", type=Path, help="another result store (read only)")
     diff.add_argument("--rtol", type=float, default=0.0, help="relative tolerance for scores (default 0: exactly equal)")
     diff.add_argument("--show", type=int, default=10, help="print up to this many differing records (default 10)")
+    diff.set_defaults(plugin=[])  # reads stores only: no plugins, no data root
 
     merge = sub.add_parser("merge", parents=[common], help="copy the records of other stores into --store")
     merge.add_argument("sources", type=Path, nargs="+", help="result stores to read (left unchanged)")
@@ -492,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from nasproxy_bench.registry import load_plugin
 
-        for module in getattr(args, "plugin", ()):
+        for module in args.plugin:
             load_plugin(module)
         COMMANDS[args.command](args)
     except NasproxyError as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from nasproxy_bench.adapters.nb201 import NB201Arch
 from nasproxy_bench.adapters.nb201.network import OPS
@@ -97,3 +98,12 @@ def fake_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         write_cifar_batch(root / f"inputs/cifar-10-batches-py/data_batch_{i}", 40, "labels", 10, seed=i)
     write_cifar_batch(root / "inputs/cifar-100-python/train", 200, "fine_labels", 100, seed=9)
     return root
+
+
+@pytest.fixture
+def one_thread():
+    """Sequential runs use one torch thread, as every worker does, so float sums run in the same order."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

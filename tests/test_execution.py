@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 
 from nasproxy_bench.cli import main
 from nasproxy_bench.store import STATUS_ERROR, STATUS_OK, ResultStore
@@ -31,15 +30,6 @@ def dies_once(ctx):
 def always_dies(ctx):
     os._exit(9)
 '''
-
-
-@pytest.fixture
-def one_thread():
-    """Sequential runs use one torch thread, as every worker does, so float sums run in the same order."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def run(fake_root, store, proxies: str, workers: int, *extra: str) -> int:

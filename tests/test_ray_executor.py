@@ -5,21 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 
 from nasproxy_bench.cli import main
 from tests.test_execution import PROXIES, assert_same_scores, records, run
 
 ray = pytest.importorskip("ray")
 
-
-@pytest.fixture
-def one_thread():
-    """The sequential reference uses one torch thread, as every worker does."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 # As test_execution's plugin, but the marker sits beside the module: Ray actors do not see the test's environment.
 DYING_PLUGIN = '''

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from nasproxy_bench.errors import UnsupportedNetwork
-from nasproxy_bench.networks import EncoderDecoder, encoder_module
+from nasproxy_bench.networks import EncoderDecoder, encode, encoder_module
 from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
 from nasproxy_bench.proxies.passes import hamming_kernel
 
@@ -51,9 +51,9 @@ def random_patches(x: torch.Tensor, count: int, size: int, gen: torch.Generator)
 
 
 def relu_patterns(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """On/off state of every unit after every ``nn.ReLU`` module that sees a 4-D input: (batch, units), bool.
+    """On/off state of every unit after every encoder ``nn.ReLU`` that sees a 4-D input: (batch, units), bool.
 
-    The units TE-NAS's ``Linear_Region_Collector`` hooks (ReLU modules on feature maps).
+    The units TE-NAS's ``Linear_Region_Collector`` (nlr) and SWAP hook: ReLU modules on feature maps.
     """
     codes: list[torch.Tensor] = []
 
@@ -61,10 +61,10 @@ def relu_patterns(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         if inputs[0].dim() == 4:
             codes.append((output > 0).flatten(1))
 
-    handles = [m.register_forward_hook(keep) for m in model.modules() if isinstance(m, nn.ReLU)]
+    handles = [m.register_forward_hook(keep) for m in encoder_module(model).modules() if isinstance(m, nn.ReLU)]
     try:
         with torch.no_grad():
-            model(x)
+            encode(model, x)
     finally:
         for h in handles:
             h.remove()

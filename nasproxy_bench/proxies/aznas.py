@@ -32,7 +32,7 @@ from torch import nn
 
 from nasproxy_bench.errors import UnsupportedNetwork
 from nasproxy_bench.networks import StagedNetwork, encoder_module
-from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
+from nasproxy_bench.proxies.base import ProxyContext, ProxySpec, reinit_weights
 
 AZ_BATCH = 64  # configs/nas-benchmark/algos/weight-sharing.config batch_size
 ENTROPY_EPS = 1e-8
@@ -41,15 +41,7 @@ SIGMA_EPS = 1e-6
 
 def kaiming_fan_in_reinit(model: nn.Module, gen: torch.Generator) -> None:
     """AZ-NAS's ``kaiming_norm_fanin`` init: conv/linear N(0, 2/fan_in), biases 0; affine BN/GN scale 1, shift 0."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu", generator=gen)
-                if m.bias is not None:
-                    m.bias.zero_()
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
-                m.weight.fill_(1.0)
-                m.bias.zero_()
+    reinit_weights(model, lambda w: nn.init.kaiming_normal_(w, mode="fan_in", nonlinearity="relu", generator=gen))
 
 
 def eigen_entropy(feature: torch.Tensor) -> float:

@@ -119,3 +119,20 @@ class ProxyContext:
         if name not in self.cache:
             self.cache[name] = compute()
         return self.cache[name]
+
+
+def reinit_weights(model: nn.Module, draw: Callable[[torch.Tensor], object]) -> None:
+    """Re-initialise in place as proxies that fix their own init do (SWAP, AZ-NAS).
+
+    ``draw(weight)`` fills every conv/linear weight; their biases become 0, and affine
+    BatchNorm/GroupNorm layers get scale 1 and shift 0.
+    """
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                draw(m.weight)
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
+                m.weight.fill_(1.0)
+                m.bias.zero_()

@@ -31,8 +31,8 @@ import torch
 from torch import nn
 
 from nasproxy_bench.errors import UnsupportedNetwork
-from nasproxy_bench.networks import encode, encoder_module
-from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
+from nasproxy_bench.proxies.activation import relu_patterns
+from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec, reinit_weights
 
 SWAP_SAMPLES = 16  # correlation.py --input_samples
 SWAP_REPEATS = 32  # correlation.py --repeats
@@ -41,15 +41,7 @@ MAX_PACKED = 62  # patterns over up to 62 samples fit one int64
 
 def gaussian_reinit(model: nn.Module, gen: torch.Generator) -> None:
     """SWAP's ``network_weight_gaussian_init``: conv/linear weights N(0,1), biases 0; BN/GN scale 1, shift 0."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen))
-                if m.bias is not None:
-                    m.bias.zero_()
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
-                m.weight.fill_(1.0)
-                m.bias.zero_()
+    reinit_weights(model, lambda w: w.copy_(torch.randn(w.shape, generator=gen)))
 
 
 def distinct_neuron_patterns(active: torch.Tensor) -> int:
@@ -60,27 +52,6 @@ def distinct_neuron_patterns(active: torch.Tensor) -> int:
     weights = torch.pow(2, torch.arange(samples, dtype=torch.int64, device=active.device))
     packed = (active.to(torch.int64) * weights[:, None]).sum(dim=0)
     return int(torch.unique(packed).numel())
-
-
-def _relu_patterns(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Concatenated (ReLU output > 0) of every ReLU fed a 4-D map: (samples, neurons) bool."""
-    codes: list[torch.Tensor] = []
-
-    def keep(_m: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-        if inputs[0].dim() == 4:
-            codes.append((output > 0).reshape(len(output), -1))
-
-    relus = [m for m in encoder_module(model).modules() if isinstance(m, nn.ReLU)]
-    handles = [m.register_forward_hook(keep) for m in relus]
-    try:
-        with torch.no_grad():
-            encode(model, x)
-    finally:
-        for h in handles:
-            h.remove()
-    if not codes:
-        raise UnsupportedNetwork("network has no ReLU on a 4-D feature map")
-    return torch.cat(codes, dim=1)
 
 
 def swap(ctx: ProxyContext) -> float:
@@ -94,7 +65,7 @@ def swap(ctx: ProxyContext) -> float:
     counts = []
     for _ in range(SWAP_REPEATS):
         gaussian_reinit(model, gen)
-        counts.append(distinct_neuron_patterns(_relu_patterns(model, x)))
+        counts.append(distinct_neuron_patterns(relu_patterns(model, x)))
     return sum(counts) / len(counts)
 
 
