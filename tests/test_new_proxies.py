@@ -64,8 +64,12 @@ def test_distinct_neuron_patterns_by_hand_and_beyond_the_packed_range():
     many = torch.rand((70, 300), generator=gen) > 0.9
     many[:, 1] = many[:, 0]
     assert distinct_neuron_patterns(many) == len({tuple(c.tolist()) for c in many.T})
-    small = many[:20]
-    assert distinct_neuron_patterns(small) == len({tuple(c.tolist()) for c in small.T})
+    for samples in (20, 21, 31, 32, 62):  # histogram count, int32 sort, int64 sort
+        part = many[:samples]
+        assert distinct_neuron_patterns(part) == len({tuple(c.tolist()) for c in part.T}), samples
+    high_bit = torch.zeros((32, 3), dtype=torch.bool)
+    high_bit[31, 0] = high_bit[0, 1] = True  # codes 2**31, 1, 0: no int32 overflow folds them together
+    assert distinct_neuron_patterns(high_bit) == 3
 
 
 def test_swap_counts_distinct_relu_patterns_of_a_weightless_network():
