@@ -181,6 +181,16 @@ class Benchmark(ABC):
         """
         raise UnsupportedNetwork(f"{self.name} does not build resized copies of its architectures (Benchmark.build_resized)")
 
+    def build_with_width(self, arch: str, dataset: str, *, channels: int) -> nn.Module:
+        """``arch``'s network with ``channels`` channels in its first stage, otherwise as ``build``.
+
+        For proxies whose protocol trains a narrower copy than the benchmark trained: GenNAS's
+        public code trains NAS-Bench-101 cells at 16 initial channels, not the official 128.
+        Spaces whose widths are part of the architecture (NATS-SSS, AnyNet, TransNAS macro) do
+        not implement it: such a proxy then records ``unsupported``.
+        """
+        raise UnsupportedNetwork(f"{self.name} has no width knob outside its architectures (Benchmark.build_with_width)")
+
     def cell_graph(self, arch: str) -> CellGraph | None:
         """The cell DAG for topology proxies, or None where the space has no cells."""
         return None

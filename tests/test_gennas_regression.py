@@ -16,6 +16,10 @@ from nasproxy_bench.gennas.regression import Regressor, input_scale, param_group
 from nasproxy_bench.gennas.task import load_preset, parse_task, task_to_doc
 from nasproxy_bench.inputs import Batch
 from nasproxy_bench.proxies.base import ProxyContext
+from nasproxy_bench.registry import get_proxy
+from nasproxy_bench.runner import evaluate
+from nasproxy_bench.store import STATUS_UNSUPPORTED
+from tests.test_proxies import NoCells
 
 CONV = ("nor_conv_3x3",) * 6
 
@@ -125,3 +129,48 @@ def test_batchnorm_momentum_is_the_public_codes_default_during_regression():
     reg = Regressor(slow_net(), images(), task, seed=0)
     assert {m.momentum for m in reg.net.modules() if isinstance(m, nn.BatchNorm2d)} == {0.1}
     assert regression_score(slow_net(), images(), task, 0) == regression_score(small_net(), images(), task, 0)
+
+
+class Widths(NoCells):
+    """A space whose width-``c`` network is a 1-cell NB201 net at c channels; records the widths asked for."""
+
+    name = "widths"
+
+    def __init__(self) -> None:
+        super().__init__(".")
+        self.asked: list[int] = []
+
+    def build_with_width(self, arch, dataset, *, channels):
+        self.asked.append(channels)
+        return NB201Network(CONV, 10, channels=channels, cells_per_stage=1)
+
+
+def test_a_task_with_a_network_width_trains_that_width_and_other_spaces_say_unsupported():
+    dataset = Dataset("cifar10", (3, 32, 32), 10, TaskKind.CLASSIFICATION, (Metric("acc", "higher"),), "acc")
+    batch = Batch(images(16), torch.zeros(16, dtype=torch.long), "test", False, 0)
+    doc = task_to_doc(short("gennas_single_w16", 2))
+    doc["network"]["channels"] = 4
+    task = parse_task(doc)
+    bench = Widths()
+    own = small_net(channels=8)  # the benchmark's own network: a width-4 task must not train it
+    ctx = ProxyContext(bench, "arch", dataset, own, [batch], 3, torch.device("cpu"))
+    value = score_task(task, ctx)
+    assert bench.asked == [4]
+    # the width-4 network, initialised as ProxyContext.model_with_width does (run seed 3, repeat 0)
+    torch.manual_seed(3 * 1_000_003)
+    expected = regression_score(NB201Network(CONV, 10, channels=4, cells_per_stage=1), images(16), task, seed=3)
+    assert value == expected and value != score_task(short("gennas_single", 2), ctx)
+    record = evaluate(get_proxy("gennas_single_w16"), ProxyContext(NoCells("."), "a", dataset, own, [batch], 0, torch.device("cpu")))
+    assert record.status == STATUS_UNSUPPORTED and "build_with_width" in record.message
+
+
+def test_nb201_width_16_is_the_benchmark_network_and_narrower_widths_scale_every_stage():
+    from nasproxy_bench.adapters.nb201.benchmark import NB201Benchmark
+
+    arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|none~2|"
+    bench = NB201Benchmark.__new__(NB201Benchmark)  # network building needs no table
+    bench.data_root = None
+    native, same = bench.build(arch, "cifar10"), bench.build_with_width(arch, "cifar10", channels=16)
+    assert {k: v.shape for k, v in native.state_dict().items()} == {k: v.shape for k, v in same.state_dict().items()}
+    narrow = bench.build_with_width(arch, "cifar10", channels=8)
+    assert [o.shape[1] for o in narrow.stage_outputs(torch.zeros(1, 3, 32, 32))] == [8, 16, 32]

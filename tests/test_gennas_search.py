@@ -112,3 +112,15 @@ def test_tables_from_a_fake_store(fake_root, tmp_path):
     s3 = next(line for line in text1.splitlines() if line.startswith("| S3 |"))
     assert f"{expected_single:.2f} [" in s3 and f"/ {paper.TABLE1['S3'][7]:.2f}" in s3
     assert "not run / 0.08" in s3  # Sin1D-L at S3 was not run
+
+
+def test_tables_read_the_16_channel_twin_where_it_has_more_scores_and_say_so(fake_root, tmp_path):
+    bench = open_benchmark("nb201", fake_root)
+    archs = bench.sample(40, 0)
+    truth = bench.ground_truth("cifar10")[archs]
+    reversed_few = (truth.iloc[:10]).copy()  # the plain preset: 10 archs ranked backwards (loss = truth)
+    store = _store_with(tmp_path / "s.h5", {"gennas_combo": reversed_few, "gennas_combo_w16": -truth})
+    truth_of = lambda b, d: open_benchmark(b, fake_root).ground_truth(d)  # noqa: E731
+    row = next(line for line in table2(store, truth_of).splitlines() if line.startswith("| nb201 | cifar10 |"))
+    assert "1.00 [" in row and "(n=40 w16)" in row and "-1.00" not in row
+    assert "GenNAS-combo (gennas_combo_w16): 1.00 [" in table1(store, truth_of, "nb201", "cifar10")

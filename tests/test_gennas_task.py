@@ -32,6 +32,10 @@ def test_presets_parse_and_match_the_paper():
     ]
     assert combo.eval_weights == (0.25, 0.5, 1.0)  # 1 / 2^(N - i)
     assert (combo.training.iterations, combo.training.lr, combo.training.momentum) == (100, 0.1, 0.9)
+    for name in ("single", "combo"):  # the *_w16 twins: the same task on the 16-channel network
+        twin, preset = load_preset(f"gennas_{name}_w16"), load_preset(f"gennas_{name}")
+        assert twin.network_channels == 16 and preset.network_channels is None
+        assert twin.stages == preset.stages and twin.training == preset.training
 
 
 def test_preset_hashes_are_pinned():
@@ -49,6 +53,10 @@ def test_round_trip_and_hash_ignores_name_and_provenance():
     changed = combo_doc()
     changed["noise"] = {"type": "gaussian", "level": 0.1}
     assert parse_task(changed).hash != task.hash
+    narrow = parse_task(combo_doc() | {"network": {"channels": 16}})
+    assert narrow.network_channels == 16 and task.network_channels is None
+    assert narrow.hash != task.hash and parse_task(json.loads(json.dumps(narrow.to_doc()))) == narrow
+    assert "network" not in task.to_doc()  # a task without it keeps the hash it had before the field existed
 
 
 @pytest.mark.parametrize(("edit", "field"), [
@@ -70,6 +78,10 @@ def test_round_trip_and_hash_ignores_name_and_provenance():
     (lambda d: d["stages"][1]["tensors"][2][0].update(local=True), "unknown field 'local'"),  # resize is per image
     (lambda d: [s.update(tensors=[]) for s in d["stages"]], "every stage is empty"),
     (lambda d: d["stages"][0]["tensors"].append([]), "task.stages[0].tensors[3]"),
+    (lambda d: d.update(network={"channels": 0}), "task.network.channels"),
+    (lambda d: d.update(network={"channels": "16"}), "task.network.channels"),
+    (lambda d: d.update(network={"width": 16}), "unknown field 'width'"),
+    (lambda d: d.update(network=16), "task.network"),
 ])
 def test_validation_errors_name_the_field(edit, field):
     doc = copy.deepcopy(combo_doc())

@@ -7,6 +7,7 @@ import random
 
 import pandas as pd
 import pytest
+import torch
 
 from nasproxy_bench.adapters.nb101.benchmark import NB101Benchmark
 from nasproxy_bench.adapters.nb101.spec import NB101Spec
@@ -147,3 +148,27 @@ def test_compare_reads_the_naslib_nb101_json(toy, tmp_path):
     assert row["rank_agreement"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="7 op codes"):
         decode_key("(0, 1)")
+
+
+def test_build_with_width_narrows_the_stem_and_keeps_the_skeleton(toy):
+    # input -> conv3x3 -> output: per stack a 1x1 projection c_in -> c and a 3x3 conv c -> c (no BN affine counted here)
+    cell = NB101Spec.create([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"]).hash()
+    wide, narrow = toy.build(cell, "cifar10"), toy.build_with_width(cell, "cifar10", channels=16)
+    assert [o.shape[1] for o in narrow.stage_outputs(torch.zeros(1, 3, 32, 32))] == [16, 32, 64]
+    assert len(narrow.stacks) == len(wide.stacks) == 3 and all(len(s) == len(w) for s, w in zip(narrow.stacks, wide.stacks, strict=True))
+
+    def convs(c: int) -> int:  # conv weights of the network with stem width c, by hand
+        total = 27 * c  # stem 3x3 conv
+        for stack in range(3):
+            w = c * 2**stack
+            c_in = w // 2 if stack else c
+            for k in range(3):
+                total += (c_in if k == 0 else w) * w + 9 * w * w  # projection, conv3x3
+        return total + 4 * c * 10 + 10  # classifier
+
+    def conv_params(net) -> int:
+        return sum(p.numel() for n, p in net.named_parameters() if p.dim() > 1 or n.startswith("classifier"))
+
+    assert conv_params(narrow) == convs(16) and conv_params(wide) == convs(128)
+    assert sum(p.numel() for p in toy.build_with_width(cell, "cifar10", channels=128).parameters()) == \
+        sum(p.numel() for p in wide.parameters())

@@ -153,6 +153,11 @@ class NB101Benchmark(TableBenchmark):
         spec = self.parse(arch)
         return NB101Network(spec.matrix, spec.ops, self.dataset(dataset).num_outputs)
 
+    def build_with_width(self, arch: str, dataset: str, *, channels: int) -> nn.Module:
+        """The official skeleton (3 stacks of 3 cells) with a ``channels``-wide stem instead of 128."""
+        spec = self.parse(arch)
+        return NB101Network(spec.matrix, spec.ops, self.dataset(dataset).num_outputs, stem_channels=channels)
+
     def cell_graph(self, arch: str) -> CellGraph:
         """The pruned cell: every vertex pair (s < t) is an edge, ``none`` where the matrix has none.
 

@@ -150,6 +150,10 @@ class NB201Benchmark(TableBenchmark):
         spec = self.dataset(dataset)
         return ResizedCellNetwork(self.parse(arch).ops, spec.num_outputs, channels, cells_per_stage, depth=depth, stem=stem)
 
+    def build_with_width(self, arch: str, dataset: str, *, channels: int) -> nn.Module:
+        """NB201's skeleton (5 cells per stage) at ``channels``, 2x, 4x channels instead of 16, 32, 64."""
+        return NB201Network(self.parse(arch).ops, self.dataset(dataset).num_outputs, channels=channels)
+
     def import_table(self, source: Path, *, hp: str = "200", **_options: object) -> tuple[pd.DataFrame, Path]:
         from nasproxy_bench.adapters.nb201.importer import import_nb201
 

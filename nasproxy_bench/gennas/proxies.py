@@ -24,6 +24,8 @@ VERSION = "2"  # bump when the evaluation changes (2: BatchNorm momentum 0.1 on 
 PRESET_HASHES = {
     "gennas_single": "99b78023eca93468a4eebbbbb16c00c840b83eb503b9b5c6c6b53f2aac250bf3",
     "gennas_combo": "9194d04f886eac6f5e2bb453cdcf3dd94e0a83d95fd38ad4af097e127dd1e89d",
+    "gennas_single_w16": "7cdb11368616343f2abb8cd1cc68d6ae23a70cd1c33abeb40a4745166fc4e427",
+    "gennas_combo_w16": "0cc7d1ad5b1dc9c10e7b13823a73cd838128e270b1b1da1687f43f6ee7062bd8",
     "gennas_rnn_single": "e195749517df992e20e4884e0bb3aa3ca7de2aac2ffd34959daac344cdf85928",
     "gennas_rnn_combo": "94d134c49a50f7781db562bd9ffa243075cd9b1499b5c3d1221741249406b99b",
 }
@@ -43,14 +45,16 @@ def gennas_images(ctx: ProxyContext) -> torch.Tensor:
 
 
 def score_task(task: Task, ctx: ProxyContext) -> float:
-    return regression_score(ctx.fresh_model(), gennas_images(ctx), task, ctx.seed)
+    model = ctx.fresh_model() if task.network_channels is None else ctx.model_with_width(task.network_channels)
+    return regression_score(model, gennas_images(ctx), task, ctx.seed)
 
 
 def task_spec(task: Task, name: str) -> ProxySpec:
     return ProxySpec(
         name, partial(score_task, task), "gennas", VERSION, Direction.LOWER, needs_data=True, bn="train",
         description=f"GenNAS regression loss, task {task.name or '(unnamed)'} {task.hash[:12]} "
-                    f"({task.training.iterations} SGD iterations)",
+                    f"({task.training.iterations} SGD iterations"
+                    f"{'' if task.network_channels is None else f', network at {task.network_channels} channels'})",
         opt_in=True,
     )
 

@@ -7,6 +7,7 @@ Document (schema version 1)::
      "training": {"iterations": 100, "lr": 0.1, "momentum": 0.9, "weight_decay": 4e-5},
      "loss_weights": {"train": [0.25, 0.5, 1.0], "eval": [0.25, 0.5, 1.0]},
      "stages": [{"tensors": [[BASE, ...], ...]}, x3],      # S1, S2, S3 = the last 3 stages
+     "network": {"channels": 16},                            # optional, see below
      "provenance": {...}}                                   # optional, free-form, not hashed
 
 A stage's target is the sum of its tensors; a tensor stacks its bases along channels, so
@@ -17,6 +18,12 @@ stage with no tensors is not trained or scored. A BASE is
 ``"phase": "random"`` or radians, and for sin1d ``"axis": "random"|"x"|"y"``; for dot/gdot
 ``"fraction"`` in (0, 1]. ``name``, ``description`` and ``provenance`` do not change what is
 computed, so the task hash (its identity in the result store) leaves them out.
+
+``network`` (optional): train the architecture at ``channels`` first-stage channels instead of
+the benchmark's own width (``Benchmark.build_with_width``; the public code trains NAS-Bench-101
+at 16, not 128). Without it the benchmark's network is trained, and the hash of a task without
+it is the same as before the field existed. On a space with no width knob such a task records
+``unsupported``.
 """
 
 from __future__ import annotations
@@ -82,6 +89,7 @@ class Task:
     stages: tuple[tuple[tuple[Base, ...], ...], ...]  # stage -> tensors -> bases
     description: str = ""
     provenance: dict[str, Any] | None = None
+    network_channels: int | None = None  # None: the benchmark's own network
 
     def stage_channels(self, stage: int) -> int:
         """Output channels of the head of ``stage`` (0 when the stage is unused)."""
@@ -179,7 +187,7 @@ def _weights(value: Any, where: str) -> tuple[float, ...]:
 
 def parse_task(doc: Any, *, source: str = "task") -> Task:
     """Validate a task document; any problem is a one-line ``TaskError`` naming the field."""
-    top = {"schema", "version", "name", "description", "noise", "training", "loss_weights", "stages", "provenance"}
+    top = {"schema", "version", "name", "description", "noise", "training", "loss_weights", "stages", "provenance", "network"}
     _keys(doc, source, top, {"schema", "version", "stages"})
     if doc["schema"] != SCHEMA:
         raise _fail(f"{source}.schema", f"expected {SCHEMA!r}, got {doc['schema']!r}")
@@ -233,7 +241,11 @@ def parse_task(doc: Any, *, source: str = "task") -> Task:
     description = doc.get("description", "")
     if not isinstance(description, str):
         raise _fail(f"{source}.description", "expected a string")
-    return Task(name, noise["type"], level, training, train_w, eval_w, tuple(stages), description, provenance)
+    channels = None
+    if "network" in doc:
+        network = _keys(doc["network"], f"{source}.network", {"channels"}, {"channels"})
+        channels = _integer(network["channels"], f"{source}.network.channels", 1, MAX_CHANNELS)
+    return Task(name, noise["type"], level, training, train_w, eval_w, tuple(stages), description, provenance, channels)
 
 
 def _base_doc(base: Base) -> dict[str, Any]:
@@ -255,13 +267,16 @@ def _base_doc(base: Base) -> dict[str, Any]:
 
 def _math_doc(task: Task) -> dict[str, Any]:
     t = task.training
-    return {
+    doc = {
         "schema": SCHEMA, "version": VERSION,
         "noise": {"type": task.noise_type, "level": task.noise_level},
         "training": {"iterations": t.iterations, "lr": t.lr, "momentum": t.momentum, "weight_decay": t.weight_decay},
         "loss_weights": {"train": list(task.train_weights), "eval": list(task.eval_weights)},
         "stages": [{"tensors": [[_base_doc(b) for b in tensor] for tensor in stage]} for stage in task.stages],
     }
+    if task.network_channels is not None:  # absent otherwise, so older tasks keep their hash
+        doc["network"] = {"channels": task.network_channels}
+    return doc
 
 
 def task_to_doc(task: Task) -> dict[str, Any]:
@@ -311,7 +326,9 @@ def save_task(task: Task, path: Path | str) -> Path:
 
 
 PRESET_DIR = Path(__file__).resolve().parent / "tasks"
-PRESETS = ("gennas_single", "gennas_combo")
+# *_w16: the same tasks on the network at the public code's width (16 first-stage channels; NB101's own is 128)
+PRESETS = ("gennas_single", "gennas_combo", "gennas_single_w16", "gennas_combo_w16")
+PUBLIC_CODE_WIDTH = 16
 
 
 def load_preset(name: str) -> Task:

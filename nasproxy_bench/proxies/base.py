@@ -109,9 +109,19 @@ class ProxyContext:
         Its initialisation depends only on the run seed and ``repeat``, and leaves torch's
         global RNG as it was. Raises ``UnsupportedNetwork`` where the space does not build one.
         """
+        return self._seeded_build(repeat, lambda: self.benchmark.build_resized(self.arch, self.dataset.name, **size))
+
+    def model_with_width(self, channels: int) -> nn.Module:
+        """A newly initialised copy at another first-stage width (``Benchmark.build_with_width``), in train mode.
+
+        Initialised like ``resized_model(0)``; raises ``UnsupportedNetwork`` where the space has no width knob.
+        """
+        return self._seeded_build(0, lambda: self.benchmark.build_with_width(self.arch, self.dataset.name, channels=channels))
+
+    def _seeded_build(self, repeat: int, build: Callable[[], nn.Module]) -> nn.Module:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed * 1_000_003 + repeat)
-            model = self.benchmark.build_resized(self.arch, self.dataset.name, **size)
+            model = build()
         return model.to(self.device).train()
 
     def shared(self, name: str, compute: Callable[[], Any]) -> Any:
