@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from nasproxy_bench.networks import StagedNetwork
+from nasproxy_bench.pooling import SamePadAvgPool2d
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 NUM_NODES = 4
@@ -86,7 +87,7 @@ def make_op(name: str, c_in: int, c_out: int | None = None) -> nn.Module:
     if name == "nor_conv_3x3":
         return ReLUConvBN(c_in, c_out, 3, 1)
     if name == "avg_pool_3x3":
-        pool = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        pool = SamePadAvgPool2d(3)  # nn.AvgPool2d(3, 1, 1, count_include_pad=False), bit-identical and faster on CPU
         return pool if c_out == c_in else nn.Sequential(ReLUConvBN(c_in, c_out, 1, 1), pool)
     raise ValueError(f"unknown NB201 operation {name!r}; expected one of {OPS}")
 

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from nasproxy_bench.pooling import SamePadAvgPool2d
+
 
 class Zero(nn.Module):
     """The ``none`` operation: zeros of the (strided) input shape, so cell sums stay defined."""
@@ -82,7 +84,7 @@ def factorized_conv(c: int, kernel: int, stride: int) -> nn.Sequential:
 
 
 def _avg_pool(kernel: int) -> Callable[[int, int], nn.Module]:
-    return lambda c, stride: nn.AvgPool2d(kernel, stride=stride, padding=kernel // 2, count_include_pad=False)
+    return lambda c, stride: SamePadAvgPool2d(kernel, stride)  # = nn.AvgPool2d(kernel, stride, kernel // 2, count_include_pad=False)
 
 
 def _max_pool(kernel: int) -> Callable[[int, int], nn.Module]:
