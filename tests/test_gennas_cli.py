@@ -35,10 +35,10 @@ def test_bad_task_file_names_the_field(fake_root, tmp_path, capsys):
 def test_write_tasks_and_empty_tables(fake_root, tmp_path, capsys):
     assert main(["gennas", "write-tasks", "--out", str(tmp_path / "tasks")]) == 0
     files = sorted((tmp_path / "tasks").glob("*.json"))
-    assert len(files) == 4 + 36
+    assert len(files) == 5 + 36
     hashes = {f.stem: load_task(f).hash for f in files}
     # the Table 1 cell Dot100 at S3 is GenNAS-single at the public code's 16 channels itself
-    assert len(set(hashes.values())) == 39
+    assert len(set(hashes.values())) == 40
     assert hashes["table1_Dot100_S3"] == hashes["gennas_single_w16"] != hashes["gennas_single"]
     assert all(load_task(f).network_channels == 16 for f in files if f.stem.startswith("table1_"))
     out = tmp_path / "tables.md"

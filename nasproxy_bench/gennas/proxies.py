@@ -26,6 +26,7 @@ PRESET_HASHES = {
     "gennas_combo": "9194d04f886eac6f5e2bb453cdcf3dd94e0a83d95fd38ad4af097e127dd1e89d",
     "gennas_single_w16": "7cdb11368616343f2abb8cd1cc68d6ae23a70cd1c33abeb40a4745166fc4e427",
     "gennas_combo_w16": "0cc7d1ad5b1dc9c10e7b13823a73cd838128e270b1b1da1687f43f6ee7062bd8",
+    "gennas_search_n": "ce8ec03ff5fe4c6632e79ba385aaa4af27e1b7f946a1b81326f8ca4e4c442002",
     "gennas_rnn_single": "e195749517df992e20e4884e0bb3aa3ca7de2aac2ffd34959daac344cdf85928",
     "gennas_rnn_combo": "94d134c49a50f7781db562bd9ffa243075cd9b1499b5c3d1221741249406b99b",
 }

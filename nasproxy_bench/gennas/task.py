@@ -327,7 +327,8 @@ def save_task(task: Task, path: Path | str) -> Path:
 
 PRESET_DIR = Path(__file__).resolve().parent / "tasks"
 # *_w16: the same tasks on the network at the public code's width (16 first-stage channels; NB101's own is 128)
-PRESETS = ("gennas_single", "gennas_combo", "gennas_single_w16", "gennas_combo_w16")
+# gennas_search_n: the task the paper's search found on NB101 (public code CONF_NB101), at 16 channels
+PRESETS = ("gennas_single", "gennas_combo", "gennas_single_w16", "gennas_combo_w16", "gennas_search_n")
 PUBLIC_CODE_WIDTH = 16
 
 
