@@ -14,6 +14,8 @@ second-order proxies (grasp) get the values they got from ``nn.AvgPool2d``. Anyt
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -34,7 +36,13 @@ def window_sum(x: torch.Tensor, kernel: int) -> torch.Tensor:
 
 def valid_counts(h: int, w: int, kernel: int, like: torch.Tensor) -> torch.Tensor:
     """Number of in-map positions of each window (1 x 1 x h x w), the divisor of ``count_include_pad=False``."""
-    return window_sum(torch.ones(1, 1, h, w, dtype=like.dtype, device=like.device), kernel)
+    return _counts(h, w, kernel, like.dtype, like.device)
+
+
+@functools.lru_cache(maxsize=64)
+def _counts(h: int, w: int, kernel: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    # a constant per map size, read (never written) by every pool pass: built once, not per call
+    return window_sum(torch.ones(1, 1, h, w, dtype=dtype, device=device), kernel)
 
 
 class _KernelFunction(torch.autograd.Function):

@@ -150,8 +150,7 @@ class NB101Benchmark(TableBenchmark):
 
     # -- networks -----------------------------------------------------------------------------
     def build(self, arch: str, dataset: str) -> nn.Module:
-        spec = self.parse(arch)
-        return NB101Network(spec.matrix, spec.ops, self.dataset(dataset).num_outputs)
+        return self.build_with_width(arch, dataset, channels=STEM_CHANNELS)
 
     def build_with_width(self, arch: str, dataset: str, *, channels: int) -> nn.Module:
         """The official skeleton (3 stacks of 3 cells) with a ``channels``-wide stem instead of 128."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from torch import nn
 
-from nasproxy_bench.adapters.nb201.network import EDGES, NUM_NODES, OPS, NB201Network, ResizedCellNetwork
+from nasproxy_bench.adapters.nb201.network import EDGES, NUM_NODES, OPS, STEM_CHANNELS, NB201Network, ResizedCellNetwork
 from nasproxy_bench.benchmark import CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind, VerifyResult
 from nasproxy_bench.errors import DataError
 
@@ -141,8 +141,7 @@ class NB201Benchmark(TableBenchmark):
         return hardware_costs(self.data_root, name, index_to_arch, trust_pickles=self.trust_pickles)
 
     def build(self, arch: str, dataset: str) -> nn.Module:
-        spec = self.dataset(dataset)
-        return NB201Network(self.parse(arch).ops, spec.num_outputs)
+        return self.build_with_width(arch, dataset, channels=STEM_CHANNELS)
 
     def build_resized(
         self, arch: str, dataset: str, *, channels: int, cells_per_stage: int, depth: int | None = None, stem: bool = True
@@ -165,5 +164,5 @@ class NB201Benchmark(TableBenchmark):
         return verify_costs(self, stride=stride, flops=flops)
 
     def cell_graph(self, arch: str) -> CellGraph:
-        widths = tuple(16 * 2**stage for stage in range(3) for _ in range(5))
+        widths = tuple(STEM_CHANNELS * 2**stage for stage in range(3) for _ in range(5))
         return CellGraph(NUM_NODES, self.parse(arch).edges(), frozenset({"none"}), widths)

@@ -22,6 +22,7 @@ from nasproxy_bench.pooling import SamePadAvgPool2d
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 NUM_NODES = 4
+STEM_CHANNELS = 16  # C of the benchmark's networks (widths C, 2C, 4C)
 EDGES = tuple((i, j) for i in range(1, NUM_NODES) for j in range(i))  # (to, from), official order
 
 
@@ -177,7 +178,7 @@ class NB201Network(TinyCellNetwork):
     """NB201 / NATS-tss: widths C, 2C, 4C with N cells per stage."""
 
     def __init__(
-        self, ops: Sequence[str], num_classes: int, channels: int = 16, cells_per_stage: int = 5
+        self, ops: Sequence[str], num_classes: int, channels: int = STEM_CHANNELS, cells_per_stage: int = 5
     ) -> None:
         n = cells_per_stage
         widths = [channels] * n + [2 * channels] * (n + 1) + [4 * channels] * (n + 1)

@@ -10,6 +10,7 @@ BatchNorm of every cell operation for that kind, and scores it with the preset. 
 stored score (our network) beside the new one, for the first N stored architectures.
 """
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -38,11 +39,12 @@ def main() -> None:
     torch.set_num_threads(1)
     name, out = sys.argv[2], Path(sys.argv[3])
     limit = int(sys.argv[4]) if len(sys.argv) > 4 else None
-    bench = open_benchmark("nb201", Path("/work/shared"))
+    root = Path(os.environ.get("NASPROXY_DATA", "../shared"))
+    bench = open_benchmark("nb201", root)
     stored = next(g for g in ResultStore(Path(sys.argv[1])).groups.values() if g.key.proxy == name).records
     order = [a for a in bench.sample(1000, 0) if a in stored][:limit]
     done = {json.loads(line)["arch"] for line in out.read_text().splitlines()} if out.exists() else set()
-    images = fixed_batch(Path("/work/shared"), "cifar10", 0, BATCH).x
+    images = fixed_batch(root, "cifar10", 0, BATCH).x
     task = load_preset(name)
     for arch in order:
         if arch in done:

@@ -11,7 +11,7 @@ end-to-end search) is written by ``nasproxy_bench.search.tables`` from the searc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -125,9 +125,7 @@ def _preset_cell(store: ResultStore, truth_of, benchmark: str, dataset: str, kin
     """GenNAS-single/combo of a row: the CNN preset, its 16-channel twin (``*_w16``, named in the cell),
     or the RNN one (``gennas_rnn_*``) on a recurrent space, whichever has the most scores."""
     cell, name = _most_scored(store, truth_of, benchmark, dataset, (f"gennas_{kind}", f"gennas_{kind}_w16", f"gennas_rnn_{kind}"))
-    if name.endswith("_w16") and cell.n:
-        return Cell(cell.rho, cell.n, cell.low, cell.high, note=" w16")
-    return cell
+    return replace(cell, note=" w16") if name.endswith("_w16") and cell.n else cell
 
 
 def table2(store: ResultStore, truth_of, searched: list[Task] = ()) -> str:
