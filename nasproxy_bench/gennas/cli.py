@@ -45,9 +45,9 @@ def cmd_gennas(args: argparse.Namespace) -> None:
 def _signed_truth(data_root: Path):
     from nasproxy_bench.registry import open_benchmark
 
-    def truth_of(benchmark: str, dataset: str):
+    def truth_of(benchmark: str, dataset: str, metric: str | None = None):
         bench = open_benchmark(benchmark, data_root)
-        return bench.ground_truth(dataset) * bench.dataset(dataset).metric().direction.sign()
+        return bench.ground_truth(dataset, metric) * bench.dataset(dataset).metric(metric).direction.sign()
 
     return truth_of
 
@@ -59,8 +59,9 @@ def _tables(args: argparse.Namespace) -> None:
 
     searched = [load_task(p) for p in args.task]
     store = ResultStore(args.store)
-    text = all_tables(store, _signed_truth(resolve_data_root(args.data_root)), table1_benchmark=args.benchmark,
-                      table1_dataset=args.dataset, searched=searched)
+    truth_of = _signed_truth(resolve_data_root(args.data_root))
+    text = all_tables(store, truth_of, table1_benchmark=args.benchmark, table1_dataset=args.dataset, searched=searched,
+                      label_truth_of=truth_of)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(text)

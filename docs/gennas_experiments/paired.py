@@ -1,0 +1,52 @@
+# Usage: python docs/gennas_experiments/paired.py BENCH DATASET STORE_A PROXY_A STORE_B PROXY_B [METRIC]
+"""Two GenNAS variants on the architectures both scored: SPR of each (-loss vs ground truth) and the
+paired bootstrap difference B - A (95% percentile interval, 2,000 resamples of architectures).
+
+PROXY is the stored proxy name (a preset name, or ``gennas:<16 hex>`` for a task file; a path to a
+task file is turned into that name)."""
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from nasproxy_bench.gennas.proxies import task_proxy_name
+from nasproxy_bench.gennas.task import load_task
+from nasproxy_bench.metrics import spearman
+from nasproxy_bench.registry import open_benchmark
+from nasproxy_bench.report import group_scores
+from nasproxy_bench.store import ResultStore
+
+
+def stored(store: str, proxy: str, bench: str, dataset: str):
+    name = task_proxy_name(load_task(proxy)) if proxy.endswith(".json") else proxy
+    # any stored version: NB201 GenNAS scores are bit-identical across v1/v2 (docs/gennas.md)
+    groups = [g for g in ResultStore(Path(store)).groups.values()
+              if (g.key.benchmark, g.key.dataset, g.key.proxy) == (bench, dataset, name)]
+    if not groups:
+        sys.exit(f"{store} has no {bench}/{dataset} scores of {name}")
+    return -group_scores(min(groups, key=lambda g: (g.key.seed, g.key.sample_seed, g.key.batch_size)))
+
+
+def main() -> None:
+    bench_name, dataset, store_a, proxy_a, store_b, proxy_b = sys.argv[1:7]
+    metric = sys.argv[7] if len(sys.argv) > 7 else None
+    bench = open_benchmark(bench_name, Path(os.environ.get("NASPROXY_DATA", "../shared")))
+    a, b = stored(store_a, proxy_a, bench_name, dataset), stored(store_b, proxy_b, bench_name, dataset)
+    common = a.index.intersection(b.index)
+    truth = bench.ground_truth(dataset, metric).reindex(common).to_numpy(dtype=float)
+    sa, sb = a.reindex(common).to_numpy(dtype=float), b.reindex(common).to_numpy(dtype=float)
+    ok = np.isfinite(truth) & ~np.isnan(sa) & ~np.isnan(sb)
+    sa, sb, truth = sa[ok], sb[ok], truth[ok]
+    rng = np.random.default_rng(0)
+    diffs = []
+    for _ in range(2000):
+        i = rng.integers(0, len(truth), len(truth))
+        diffs.append(spearman(sb[i], truth[i]) - spearman(sa[i], truth[i]))
+    low, high = np.nanpercentile(diffs, [2.5, 97.5])
+    print(f"n={ok.sum()} A {spearman(sa, truth):.3f}  B {spearman(sb, truth):.3f}  B-A {spearman(sb, truth) - spearman(sa, truth):+.3f} "
+          f"[{low:+.3f}, {high:+.3f}]  rho(A,B) {spearman(sa, sb):.3f}  ({metric or 'default metric'})")
+
+
+if __name__ == "__main__":
+    main()
