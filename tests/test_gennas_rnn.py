@@ -15,8 +15,7 @@ from nasproxy_bench.adapters.nbnlp.arch import Recepie
 from nasproxy_bench.adapters.nbnlp.network import RecurrentLM
 from nasproxy_bench.errors import UnsupportedNetwork
 from nasproxy_bench.gennas import signals
-from nasproxy_bench.gennas.proxies import PRESET_HASHES, spec_for
-from nasproxy_bench.gennas.proxies import VERSION as GENNAS_VERSION
+from nasproxy_bench.gennas.proxies import PRESET_HASHES, RNN_VERSION, spec_for
 from nasproxy_bench.gennas.rnn import RnnRegressor, rnn_base_maps, rnn_regression_score, sequence_tensor
 from nasproxy_bench.gennas.rnn_task import RNN_PRESETS, load_rnn_preset, parse_rnn_task, rnn_task_to_doc
 from nasproxy_bench.gennas.task import Base, TaskError
@@ -95,7 +94,7 @@ def test_rnn_presets_follow_the_public_configs_and_are_pinned():
     assert (single.length, single.batch, single.dimension) == (8, 16, 64)
     assert [b.kind for b in single.input] == ["dot"] == [b.kind for b in single.target]
     assert [(b.kind, b.band) for b in combo.target] == [("sin1d", "M"), ("sin2d", "M")]
-    assert single.training.iterations == 100 and single.training.lr == 0.1
+    assert single.training.iterations == 100 and single.training.lr == 0.001  # the public code's first commit
     for name in RNN_PRESETS:
         task = load_rnn_preset(name)
         assert task.hash == PRESET_HASHES[name]
@@ -158,7 +157,7 @@ def test_table2_reads_the_rnn_presets_on_a_recurrent_space(tmp_path):
     archs = [f"cell{i}" for i in range(6)]
     truth = pd.Series([5.0, 5.2, 5.1, 5.6, 5.9, 5.3], index=archs)  # log-perplexity, lower is better
     with ResultStore(tmp_path / "s.h5") as store:
-        key = RunKey("nbnlp", "ptb", "gennas_rnn_combo", GENNAS_VERSION, 0, 16, 0)
+        key = RunKey("nbnlp", "ptb", "gennas_rnn_combo", RNN_VERSION, 0, 16, 0)
         for arch, loss in zip(archs, [0.90, 0.92, 0.91, 0.95, 0.99, 0.93], strict=True):  # same order as truth
             store.add(key, arch, Record(loss, 1.0), {"device": "cpu"})
     text = table2(ResultStore(tmp_path / "s.h5"), lambda bench, dataset: -truth)  # signed: higher is better

@@ -39,7 +39,7 @@ def test_presets_parse_and_match_the_paper():
 
 
 def test_preset_hashes_are_pinned():
-    # A preset edit changes stored results: bump proxies.VERSION and update PRESET_HASHES together.
+    # A preset edit changes stored results: bump proxies.VERSION (RNN_VERSION for an RNN preset) and update PRESET_HASHES together.
     for name in PRESETS:
         assert load_preset(name).hash == PRESET_HASHES[name]
 

@@ -20,6 +20,7 @@ from nasproxy_bench.tasks import TaskKind
 
 PREFIX = "gennas:"
 VERSION = "2"  # bump when the evaluation changes (2: BatchNorm momentum 0.1 on the regressed copy); a task's content is in its name/hash
+RNN_VERSION = "3"  # the RNN proxies' own (3: presets at Adam lr 1e-3, the public code's first commit; 2 had HEAD's 0.1)
 # Hash of each shipped preset: a test fails when a preset file changes without a version bump here.
 PRESET_HASHES = {
     "gennas_single": "99b78023eca93468a4eebbbbb16c00c840b83eb503b9b5c6c6b53f2aac250bf3",
@@ -27,8 +28,8 @@ PRESET_HASHES = {
     "gennas_single_w16": "7cdb11368616343f2abb8cd1cc68d6ae23a70cd1c33abeb40a4745166fc4e427",
     "gennas_combo_w16": "0cc7d1ad5b1dc9c10e7b13823a73cd838128e270b1b1da1687f43f6ee7062bd8",
     "gennas_search_n": "ce8ec03ff5fe4c6632e79ba385aaa4af27e1b7f946a1b81326f8ca4e4c442002",
-    "gennas_rnn_single": "e195749517df992e20e4884e0bb3aa3ca7de2aac2ffd34959daac344cdf85928",
-    "gennas_rnn_combo": "94d134c49a50f7781db562bd9ffa243075cd9b1499b5c3d1221741249406b99b",
+    "gennas_rnn_single": "01e0243dea90e031b3eeb7f98a9e40fe65d78b175af6701b71be896a4033fcc7",
+    "gennas_rnn_combo": "447b187540ce430ea771671eb5e03351f383f727a81557c4cc4a2905a946916a",
 }
 
 
@@ -67,7 +68,7 @@ def score_rnn_task(task: RnnTask, ctx: ProxyContext) -> float:
 def rnn_task_spec(task: RnnTask, name: str) -> ProxySpec:
     """An RNN task as a proxy: sequence tasks only, synthetic inputs (no minibatch), no BatchNorm."""
     return ProxySpec(
-        name, partial(score_rnn_task, task), "gennas", VERSION, Direction.LOWER, needs_data=False, bn="none",
+        name, partial(score_rnn_task, task), "gennas", RNN_VERSION, Direction.LOWER, needs_data=False, bn="none",
         tasks=frozenset({TaskKind.SEQUENCE}),
         description=f"GenNAS RNN regression loss, task {task.name or '(unnamed)'} {task.hash[:12]} "
                     f"({task.training.iterations} Adam iterations)",
