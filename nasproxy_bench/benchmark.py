@@ -191,6 +191,16 @@ class Benchmark(ABC):
         """
         raise UnsupportedNetwork(f"{self.name} has no width knob outside its architectures (Benchmark.build_with_width)")
 
+    def build_variant(self, arch: str, dataset: str, *, channels: int | None = None, cell_bn: str = "standard") -> nn.Module:
+        """``arch``'s network as a proxy protocol's variant: ``channels`` first-stage channels (``build_with_width``)
+        and the cells' BatchNorm kind (``standard``: the benchmark's; ``batch_stats``: no scale/shift, batch
+        statistics in eval too, as the cells of GenNAS's public NB201 model). Spaces without a cell
+        BatchNorm variant raise ``UnsupportedNetwork`` for anything but ``standard``.
+        """
+        if cell_bn != "standard":
+            raise UnsupportedNetwork(f"{self.name} has no {cell_bn!r} cell BatchNorm variant (Benchmark.build_variant)")
+        return self.build(arch, dataset) if channels is None else self.build_with_width(arch, dataset, channels=channels)
+
     def cell_graph(self, arch: str) -> CellGraph | None:
         """The cell DAG for topology proxies, or None where the space has no cells."""
         return None

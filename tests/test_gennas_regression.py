@@ -11,9 +11,9 @@ from torch import nn
 from nasproxy_bench.adapters.nb201.network import NB201Network
 from nasproxy_bench.benchmark import Dataset, Metric, TaskKind
 from nasproxy_bench.errors import UnsupportedNetwork
-from nasproxy_bench.gennas.proxies import score_task
+from nasproxy_bench.gennas.proxies import score_task, task_spec
 from nasproxy_bench.gennas.regression import Regressor, input_scale, param_groups, regression_score, weighted_mse
-from nasproxy_bench.gennas.task import load_preset, parse_task, task_to_doc
+from nasproxy_bench.gennas.task import TaskError, load_preset, parse_task, task_to_doc
 from nasproxy_bench.inputs import Batch
 from nasproxy_bench.proxies.base import ProxyContext
 from nasproxy_bench.registry import get_proxy
@@ -174,3 +174,75 @@ def test_nb201_width_16_is_the_benchmark_network_and_narrower_widths_scale_every
     assert {k: v.shape for k, v in native.state_dict().items()} == {k: v.shape for k, v in same.state_dict().items()}
     narrow = bench.build_with_width(arch, "cifar10", channels=8)
     assert [o.shape[1] for o in narrow.stage_outputs(torch.zeros(1, 3, 32, 32))] == [8, 16, 32]
+
+
+def _nb201_without_table():
+    from nasproxy_bench.adapters.nb201.benchmark import NB201Benchmark
+
+    bench = NB201Benchmark.__new__(NB201Benchmark)  # network building needs no table
+    bench.data_root = None
+    return bench
+
+
+def test_nb201_cell_batch_stats_variant_changes_only_the_cell_batchnorms():
+    from nasproxy_bench.adapters.nb201.network import Cell
+
+    arch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"
+    bench = _nb201_without_table()
+    torch.manual_seed(5)
+    native = bench.build(arch, "cifar10")
+    torch.manual_seed(5)
+    variant = bench.build_variant(arch, "cifar10", cell_bn="batch_stats")
+    in_cells = {id(m) for c in variant.modules() if isinstance(c, Cell) for m in c.modules() if isinstance(m, nn.BatchNorm2d)}
+    bns = [m for m in variant.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(in_cells) == 15 * 3  # 15 cells x 3 convolution edges
+    for m in bns:
+        assert (m.affine, m.track_running_stats) == ((False, False) if id(m) in in_cells else (True, True))
+    # same draws for every convolution and the classifier: BatchNorm initialisation uses no random numbers
+    conv = {k: v for k, v in native.state_dict().items() if v.dim() > 1}
+    assert all(torch.equal(v, variant.state_dict()[k]) for k, v in conv.items())
+    assert bench.build_variant(arch, "cifar10").state_dict().keys() == native.state_dict().keys()
+    variant.eval()  # eval mode: a batch-statistics BatchNorm still normalises with the batch, the standard one with its running stats
+    x = 5.0 + 2.0 * torch.randn(8, 16, 4, 4, generator=torch.Generator().manual_seed(1))
+    cell_bn = next(m for m in bns if id(m) in in_cells and m.num_features == 16)
+    stem_bn = variant.stem[1]
+    assert cell_bn(x).mean().abs() < 1e-5 and abs(cell_bn(x).var().item() - 1.0) < 0.01
+    assert torch.allclose(stem_bn(x), x / (1 + stem_bn.eps) ** 0.5)
+    with pytest.raises(UnsupportedNetwork, match="cell BatchNorm"):
+        bench.build_variant(arch, "cifar10", cell_bn="group")
+
+
+def test_a_cell_batchnorm_task_trains_the_variant_and_other_spaces_say_unsupported():
+    dataset = Dataset("cifar10", (3, 32, 32), 10, TaskKind.CLASSIFICATION, (Metric("acc", "higher"),), "acc")
+    batch = Batch(images(16), torch.zeros(16, dtype=torch.long), "test", False, 0)
+    doc = task_to_doc(short("gennas_single", 2))
+    doc["network"] = {"cell_batchnorm": "batch_stats"}
+    task = parse_task(doc)
+    assert task.network_cell_bn == "batch_stats" and task.network_channels is None and task.hash != short("gennas_single", 2).hash
+    arch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"
+    bench = _nb201_without_table()
+    ctx = ProxyContext(bench, arch, dataset, small_net(), [batch], 3, torch.device("cpu"))
+    torch.manual_seed(3 * 1_000_003)  # initialised as ProxyContext.model_variant does (run seed 3, repeat 0)
+    expected = regression_score(bench.build_variant(arch, "cifar10", cell_bn="batch_stats"), images(16), task, seed=3)
+    assert score_task(task, ctx) == expected
+    own = small_net(channels=8)
+    record = evaluate(task_spec(task, "cellbn"), ProxyContext(NoCells("."), "a", dataset, own, [batch], 0, torch.device("cpu")))
+    assert record.status == STATUS_UNSUPPORTED and "build_variant" in record.message
+
+
+def test_task_network_field_errors_are_one_line():
+    doc = task_to_doc(short("gennas_single", 2))
+    for network, message in (({}, "give 'channels' and/or 'cell_batchnorm'"),
+                             ({"cell_batchnorm": "group"}, "expected one of standard, batch_stats"),
+                             ({"width": 3}, "unknown field 'width'")):
+        doc["network"] = network
+        with pytest.raises(TaskError, match=message) as info:
+            parse_task(doc)
+        assert "\n" not in str(info.value)
+
+
+def test_the_task_layer_lists_the_cell_batchnorms_the_nb201_network_builds():
+    from nasproxy_bench.adapters.nb201.network import CELL_BATCHNORMS as BUILT
+    from nasproxy_bench.gennas.task import CELL_BATCHNORMS
+
+    assert CELL_BATCHNORMS == BUILT

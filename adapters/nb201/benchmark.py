@@ -13,9 +13,17 @@ from pathlib import Path
 import pandas as pd
 from torch import nn
 
-from nasproxy_bench.adapters.nb201.network import EDGES, NUM_NODES, OPS, STEM_CHANNELS, NB201Network, ResizedCellNetwork
+from nasproxy_bench.adapters.nb201.network import (
+    CELL_BATCHNORMS,
+    EDGES,
+    NUM_NODES,
+    OPS,
+    STEM_CHANNELS,
+    NB201Network,
+    ResizedCellNetwork,
+)
 from nasproxy_bench.benchmark import CellGraph, Dataset, Direction, Metric, TableBenchmark, TaskKind, VerifyResult
-from nasproxy_bench.errors import DataError
+from nasproxy_bench.errors import DataError, UnsupportedNetwork
 
 TABLE = "benchmarks/nb201/nb201.csv"
 DATASET_NAMES = ("cifar10", "cifar100", "ImageNet16-120", "cifar10-valid")
@@ -152,6 +160,13 @@ class NB201Benchmark(TableBenchmark):
     def build_with_width(self, arch: str, dataset: str, *, channels: int) -> nn.Module:
         """NB201's skeleton (5 cells per stage) at ``channels``, 2x, 4x channels instead of 16, 32, 64."""
         return NB201Network(self.parse(arch).ops, self.dataset(dataset).num_outputs, channels=channels)
+
+    def build_variant(self, arch: str, dataset: str, *, channels: int | None = None, cell_bn: str = "standard") -> nn.Module:
+        """At ``channels`` (default 16) with the cells' BatchNorm ``cell_bn`` (stem, reductions and head keep the benchmark's)."""
+        if cell_bn not in CELL_BATCHNORMS:
+            raise UnsupportedNetwork(f"{self.name} has no {cell_bn!r} cell BatchNorm; expected one of {CELL_BATCHNORMS}")
+        return NB201Network(self.parse(arch).ops, self.dataset(dataset).num_outputs, channels=channels or STEM_CHANNELS,
+                            cell_bn=cell_bn)
 
     def import_table(self, source: Path, *, hp: str = "200", **_options: object) -> tuple[pd.DataFrame, Path]:
         from nasproxy_bench.adapters.nb201.importer import import_nb201

@@ -42,12 +42,25 @@ def dense_dag_forward(edges: Sequence[nn.Module], x: torch.Tensor, num_nodes: in
     return nodes[-1]
 
 
+CELL_BATCHNORMS = ("standard", "batch_stats")
+
+
+def batchnorm(channels: int, kind: str = "standard") -> nn.BatchNorm2d:
+    """The benchmark's BatchNorm (``standard``), or ``batch_stats``: no scale/shift and batch statistics in
+    eval mode too, as in the cells of GenNAS's public NB201 model (foresight ``nasbench2``)."""
+    if kind == "standard":
+        return nn.BatchNorm2d(channels)
+    if kind == "batch_stats":
+        return nn.BatchNorm2d(channels, affine=False, track_running_stats=False)
+    raise ValueError(f"unknown cell BatchNorm {kind!r}; expected one of {CELL_BATCHNORMS}")
+
+
 class ReLUConvBN(nn.Sequential):
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int) -> None:
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, bn: str = "standard") -> None:
         super().__init__(
             nn.ReLU(inplace=False),
             nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False),
-            nn.BatchNorm2d(c_out),
+            batchnorm(c_out, bn),
         )
 
 
@@ -67,11 +80,11 @@ class Zero(nn.Module):
 class ChannelProjection(nn.Sequential):
     """``skip_connect`` between different widths: 1x1 conv + BN, no activation (official stride-1 case)."""
 
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__(nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
+    def __init__(self, c_in: int, c_out: int, bn: str = "standard") -> None:
+        super().__init__(nn.Conv2d(c_in, c_out, 1, bias=False), batchnorm(c_out, bn))
 
 
-def make_op(name: str, c_in: int, c_out: int | None = None) -> nn.Module:
+def make_op(name: str, c_in: int, c_out: int | None = None, bn: str = "standard") -> nn.Module:
     """One cell edge from ``c_in`` to ``c_out`` channels (``c_out`` defaults to ``c_in``), stride 1.
 
     Equal widths give the plain NB201 operations. Different widths (NATS-Bench size space)
@@ -82,25 +95,25 @@ def make_op(name: str, c_in: int, c_out: int | None = None) -> nn.Module:
     if name == "none":
         return Zero(None if c_out == c_in else c_out)
     if name == "skip_connect":
-        return nn.Identity() if c_out == c_in else ChannelProjection(c_in, c_out)
+        return nn.Identity() if c_out == c_in else ChannelProjection(c_in, c_out, bn)
     if name == "nor_conv_1x1":
-        return ReLUConvBN(c_in, c_out, 1, 1)
+        return ReLUConvBN(c_in, c_out, 1, 1, bn)
     if name == "nor_conv_3x3":
-        return ReLUConvBN(c_in, c_out, 3, 1)
+        return ReLUConvBN(c_in, c_out, 3, 1, bn)
     if name == "avg_pool_3x3":
         pool = SamePadAvgPool2d(3)  # nn.AvgPool2d(3, 1, 1, count_include_pad=False), bit-identical and faster on CPU
-        return pool if c_out == c_in else nn.Sequential(ReLUConvBN(c_in, c_out, 1, 1), pool)
+        return pool if c_out == c_in else nn.Sequential(ReLUConvBN(c_in, c_out, 1, 1, bn), pool)
     raise ValueError(f"unknown NB201 operation {name!r}; expected one of {OPS}")
 
 
 class Cell(nn.Module):
     """Edges leaving the cell input map ``c_in`` to ``c_out`` channels; all later edges keep ``c_out``."""
 
-    def __init__(self, ops: Sequence[str], c_in: int, c_out: int | None = None) -> None:
+    def __init__(self, ops: Sequence[str], c_in: int, c_out: int | None = None, bn: str = "standard") -> None:
         super().__init__()
         c_out = c_in if c_out is None else c_out
         self.edges = nn.ModuleList(
-            make_op(op, c_in if source == 0 else c_out, c_out) for op, (_to, source) in zip(ops, EDGES, strict=True)
+            make_op(op, c_in if source == 0 else c_out, c_out, bn) for op, (_to, source) in zip(ops, EDGES, strict=True)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -129,7 +142,7 @@ class TinyCellNetwork(StagedNetwork):
     the stem has ``widths[0]`` channels and every layer maps the previous width to its own.
     """
 
-    def __init__(self, ops: Sequence[str], widths: Sequence[int], num_classes: int) -> None:
+    def __init__(self, ops: Sequence[str], widths: Sequence[int], num_classes: int, cell_bn: str = "standard") -> None:
         super().__init__()
         if len(widths) % 3 != 2:
             raise ValueError(f"a tiny cell network needs 3N+2 layer widths, got {len(widths)}")
@@ -141,7 +154,7 @@ class TinyCellNetwork(StagedNetwork):
         c = widths[0]
         for index, width in enumerate(widths):
             reduction = index % (per_stage + 1) == per_stage
-            layers.append(ResidualReduction(c, width) if reduction else Cell(ops, c, width))
+            layers.append(ResidualReduction(c, width) if reduction else Cell(ops, c, width, cell_bn))
             c = width
         self.cells = nn.Sequential(*layers)
         self.stage_ends = (per_stage - 1, 2 * per_stage, 3 * per_stage + 1)
@@ -175,14 +188,15 @@ class TinyCellNetwork(StagedNetwork):
 
 
 class NB201Network(TinyCellNetwork):
-    """NB201 / NATS-tss: widths C, 2C, 4C with N cells per stage."""
+    """NB201 / NATS-tss: widths C, 2C, 4C with N cells per stage; ``cell_bn`` the BatchNorm of the cells."""
 
     def __init__(
-        self, ops: Sequence[str], num_classes: int, channels: int = STEM_CHANNELS, cells_per_stage: int = 5
+        self, ops: Sequence[str], num_classes: int, channels: int = STEM_CHANNELS, cells_per_stage: int = 5,
+        cell_bn: str = "standard",
     ) -> None:
         n = cells_per_stage
         widths = [channels] * n + [2 * channels] * (n + 1) + [4 * channels] * (n + 1)
-        super().__init__(ops, widths, num_classes)
+        super().__init__(ops, widths, num_classes, cell_bn)
 
 
 class ResizedCellNetwork(TinyCellNetwork):

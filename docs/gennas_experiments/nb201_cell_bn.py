@@ -3,6 +3,7 @@
 #   --store: also write that store's score of TASK for each architecture ("stored"), and score only archs it holds
 #   --arch-list: architectures in this order (one NB201 string per line; default: the seeded sample, seed 0)
 #   --plain: also score our unchanged network ("plain"), for a paired comparison without a store
+#   --images: a saved tensor (16 x 3 x 32 x 32, normalised) to train on instead of the run's fixed batch
 """GenNAS on NB201 with the public code's cell BatchNorm: affine=False, track_running_stats=False.
 
 The public code trains foresight's ``nasbench2`` NB201 model (leeyeehoo/GenNAS
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--arch-list", type=Path)
     parser.add_argument("--n", type=int)
     parser.add_argument("--plain", action="store_true")
+    parser.add_argument("--images", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(1)
     root = Path(os.environ.get("NASPROXY_DATA", "../shared"))
@@ -61,7 +63,9 @@ def main() -> None:
         order = [a for a in order if a in stored]
     order = order[: args.n]
     done = {json.loads(line)["arch"] for line in args.out.read_text().splitlines()} if args.out.exists() else set()
-    images = fixed_batch(root, "cifar10", 0, BATCH).x
+    images = torch.load(args.images, weights_only=True) if args.images else fixed_batch(root, "cifar10", 0, BATCH).x
+    if images.shape != (BATCH, 3, 32, 32):
+        raise SystemExit(f"--images must hold {BATCH} x 3 x 32 x 32 images, got {tuple(images.shape)}")
     for arch in order:
         if arch in done:
             continue

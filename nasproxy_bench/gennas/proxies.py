@@ -47,7 +47,10 @@ def gennas_images(ctx: ProxyContext) -> torch.Tensor:
 
 
 def score_task(task: Task, ctx: ProxyContext) -> float:
-    model = ctx.fresh_model() if task.network_channels is None else ctx.model_with_width(task.network_channels)
+    if task.network_channels is None and task.network_cell_bn is None:
+        model = ctx.fresh_model()
+    else:
+        model = ctx.model_variant(channels=task.network_channels, cell_bn=task.network_cell_bn or "standard")
     return regression_score(model, gennas_images(ctx), task, ctx.seed)
 
 
@@ -56,7 +59,8 @@ def task_spec(task: Task, name: str) -> ProxySpec:
         name, partial(score_task, task), "gennas", VERSION, Direction.LOWER, needs_data=True, bn="train",
         description=f"GenNAS regression loss, task {task.name or '(unnamed)'} {task.hash[:12]} "
                     f"({task.training.iterations} SGD iterations"
-                    f"{'' if task.network_channels is None else f', network at {task.network_channels} channels'})",
+                    f"{'' if task.network_channels is None else f', network at {task.network_channels} channels'}"
+                    f"{'' if task.network_cell_bn is None else f', cell BatchNorm {task.network_cell_bn}'})",
         opt_in=True,
     )
 

@@ -7,7 +7,7 @@ Document (schema version 1)::
      "training": {"iterations": 100, "lr": 0.1, "momentum": 0.9, "weight_decay": 4e-5},
      "loss_weights": {"train": [0.25, 0.5, 1.0], "eval": [0.25, 0.5, 1.0]},
      "stages": [{"tensors": [[BASE, ...], ...]}, x3],      # S1, S2, S3 = the last 3 stages
-     "network": {"channels": 16},                            # optional, see below
+     "network": {"channels": 16, "cell_batchnorm": "batch_stats"},  # optional, see below
      "provenance": {...}}                                   # optional, free-form, not hashed
 
 A stage's target is the sum of its tensors; a tensor stacks its bases along channels, so
@@ -23,7 +23,9 @@ computed, so the task hash (its identity in the result store) leaves them out.
 the benchmark's own width (``Benchmark.build_with_width``; the public code trains NAS-Bench-101
 at 16, not 128). Without it the benchmark's network is trained, and the hash of a task without
 it is the same as before the field existed. On a space with no width knob such a task records
-``unsupported``.
+``unsupported``. ``cell_batchnorm`` (optional): ``"standard"`` (the benchmark's BatchNorm) or
+``"batch_stats"`` (no scale/shift and batch statistics in eval too, in the cells only: GenNAS's
+public NB201 model; ``Benchmark.build_variant``, NB201 only, ``unsupported`` elsewhere).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from nasproxy_bench.errors import DataError
 from nasproxy_bench.gennas.signals import BANDS, BASES
 
 SCHEMA = "gennas-task"
+CELL_BATCHNORMS = ("standard", "batch_stats")  # = adapters.nb201.network.CELL_BATCHNORMS (the task layer does not import adapters)
 VERSION = 1
 N_STAGES = 3
 NOISE_TYPES = ("none", "gaussian", "uniform")
@@ -90,6 +93,7 @@ class Task:
     description: str = ""
     provenance: dict[str, Any] | None = None
     network_channels: int | None = None  # None: the benchmark's own network
+    network_cell_bn: str | None = None  # None: the benchmark's own BatchNorm (see Benchmark.build_variant)
 
     def stage_channels(self, stage: int) -> int:
         """Output channels of the head of ``stage`` (0 when the stage is unused)."""
@@ -241,11 +245,18 @@ def parse_task(doc: Any, *, source: str = "task") -> Task:
     description = doc.get("description", "")
     if not isinstance(description, str):
         raise _fail(f"{source}.description", "expected a string")
-    channels = None
+    channels = cell_bn = None
     if "network" in doc:
-        network = _keys(doc["network"], f"{source}.network", {"channels"}, {"channels"})
-        channels = _integer(network["channels"], f"{source}.network.channels", 1, MAX_CHANNELS)
-    return Task(name, noise["type"], level, training, train_w, eval_w, tuple(stages), description, provenance, channels)
+        network = _keys(doc["network"], f"{source}.network", {"channels", "cell_batchnorm"}, set())
+        if not network:
+            raise _fail(f"{source}.network", "give 'channels' and/or 'cell_batchnorm', or leave the field out")
+        if "channels" in network:
+            channels = _integer(network["channels"], f"{source}.network.channels", 1, MAX_CHANNELS)
+        if "cell_batchnorm" in network:
+            cell_bn = network["cell_batchnorm"]
+            if cell_bn not in CELL_BATCHNORMS:
+                raise _fail(f"{source}.network.cell_batchnorm", f"expected one of {', '.join(CELL_BATCHNORMS)}, got {cell_bn!r}")
+    return Task(name, noise["type"], level, training, train_w, eval_w, tuple(stages), description, provenance, channels, cell_bn)
 
 
 def _base_doc(base: Base) -> dict[str, Any]:
@@ -274,8 +285,13 @@ def _math_doc(task: Task) -> dict[str, Any]:
         "loss_weights": {"train": list(task.train_weights), "eval": list(task.eval_weights)},
         "stages": [{"tensors": [[_base_doc(b) for b in tensor] for tensor in stage]} for stage in task.stages],
     }
-    if task.network_channels is not None:  # absent otherwise, so older tasks keep their hash
-        doc["network"] = {"channels": task.network_channels}
+    network = {}  # each key absent unless set, so older tasks keep their hash
+    if task.network_channels is not None:
+        network["channels"] = task.network_channels
+    if task.network_cell_bn is not None:
+        network["cell_batchnorm"] = task.network_cell_bn
+    if network:
+        doc["network"] = network
     return doc
 
 

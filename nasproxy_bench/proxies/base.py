@@ -111,12 +111,14 @@ class ProxyContext:
         """
         return self._seeded_build(repeat, lambda: self.benchmark.build_resized(self.arch, self.dataset.name, **size))
 
-    def model_with_width(self, channels: int) -> nn.Module:
-        """A newly initialised copy at another first-stage width (``Benchmark.build_with_width``), in train mode.
+    def model_variant(self, *, channels: int | None = None, cell_bn: str = "standard") -> nn.Module:
+        """A newly initialised variant of the network (``Benchmark.build_variant``: another first-stage width,
+        another cell BatchNorm), in train mode.
 
-        Initialised like ``resized_model(0)``; raises ``UnsupportedNetwork`` where the space has no width knob.
+        Initialised like ``resized_model(0)``; raises ``UnsupportedNetwork`` where the space has no such variant.
         """
-        return self._seeded_build(0, lambda: self.benchmark.build_with_width(self.arch, self.dataset.name, channels=channels))
+        return self._seeded_build(0, lambda: self.benchmark.build_variant(
+            self.arch, self.dataset.name, channels=channels, cell_bn=cell_bn))
 
     def _seeded_build(self, repeat: int, build: Callable[[], nn.Module]) -> nn.Module:
         with torch.random.fork_rng(devices=[]):
