@@ -157,6 +157,8 @@ def provenance(device: torch.device, batches: list[Batch]) -> dict[str, object]:
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+        # CPU threads of the writing process: float summation order, so trained proxies (GenNAS) differ between counts
+        "torch_threads": torch.get_num_threads(),
         "input_source": source,
         "surrogate_inputs": bool(batches and batches[0].surrogate),
     }

@@ -73,3 +73,17 @@ def test_merge_adds_missing_records_keeps_ours_and_counts_conflicts(tmp_path):
     merged = ResultStore(tmp_path / "a.h5")
     assert merged.done(KEY)["z"].score == 3.0 and merged.done(other_key)["x"].score == 7.0
     assert merged.groups[other_key.path].provenance["device"] == "cuda"
+
+
+def test_run_provenance_records_the_cpu_thread_count():
+    import torch
+
+    from nasproxy_bench.runner import provenance
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert provenance(torch.device("cpu"), [])["torch_threads"] == 1
+    finally:
+        torch.set_num_threads(before)
+    assert provenance(torch.device("cpu"), [])["torch_threads"] == before
