@@ -22,6 +22,10 @@ from torch import nn
 from nasproxy_bench.errors import DataError, NasproxyError, UnknownNameError, UnsupportedNetwork
 from nasproxy_bench.tasks import TaskIO, TaskKind, default_io
 
+# Cell BatchNorm kinds of Benchmark.build_variant: the benchmark's own, or no scale/shift with batch
+# statistics in eval mode too (the cells of GenNAS's public NB201 model).
+CELL_BATCHNORMS = ("standard", "batch_stats")
+
 __all__ = ["Benchmark", "TableBenchmark", "Dataset", "Metric", "Direction", "TaskKind", "TaskIO", "CellGraph", "VerifyResult"]
 
 

@@ -159,7 +159,7 @@ class NB201Benchmark(TableBenchmark):
 
     def build_with_width(self, arch: str, dataset: str, *, channels: int) -> nn.Module:
         """NB201's skeleton (5 cells per stage) at ``channels``, 2x, 4x channels instead of 16, 32, 64."""
-        return NB201Network(self.parse(arch).ops, self.dataset(dataset).num_outputs, channels=channels)
+        return self.build_variant(arch, dataset, channels=channels)
 
     def build_variant(self, arch: str, dataset: str, *, channels: int | None = None, cell_bn: str = "standard") -> nn.Module:
         """At ``channels`` (default 16) with the cells' BatchNorm ``cell_bn`` (stem, reductions and head keep the benchmark's)."""

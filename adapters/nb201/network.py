@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from nasproxy_bench.benchmark import CELL_BATCHNORMS
 from nasproxy_bench.networks import StagedNetwork
 from nasproxy_bench.pooling import SamePadAvgPool2d
 
@@ -40,9 +41,6 @@ def dense_dag_forward(edges: Sequence[nn.Module], x: torch.Tensor, num_nodes: in
             edge += 1
         nodes.append(total)
     return nodes[-1]
-
-
-CELL_BATCHNORMS = ("standard", "batch_stats")
 
 
 def batchnorm(channels: int, kind: str = "standard") -> nn.BatchNorm2d:

@@ -128,6 +128,12 @@ def _preset_cell(store: ResultStore, truth_of, benchmark: str, dataset: str, kin
     return replace(cell, note=" w16") if name.endswith("_w16") and cell.n else cell
 
 
+def _preset_cells(store: ResultStore, truth_of, benchmark: str, dataset: str) -> tuple[Cell, Cell, Cell]:
+    """GenNAS-single, GenNAS-combo and the shipped GenNAS-N (``gennas_search_n``) of one row."""
+    return (_preset_cell(store, truth_of, benchmark, dataset, "single"), _preset_cell(store, truth_of, benchmark, dataset, "combo"),
+            measured(store, truth_of, benchmark, dataset, "gennas_search_n"))
+
+
 def table2(store: ResultStore, truth_of, searched: list[Task] = (), label_truth_of=None) -> str:
     """``label_truth_of(benchmark, dataset, metric)``, when given, adds the rows against the paper's own labels."""
     present = sorted({(g.key.benchmark, g.key.dataset) for g in current_groups(store)
@@ -138,10 +144,8 @@ def table2(store: ResultStore, truth_of, searched: list[Task] = (), label_truth_
     for bench, dataset in rows:
         target = paper.TABLE2.get((bench, dataset), {})
         run = (bench, dataset) in present
-        single = _preset_cell(store, truth_of, bench, dataset, "single") if run else Cell(np.nan, 0)
-        combo = _preset_cell(store, truth_of, bench, dataset, "combo") if run else Cell(np.nan, 0)
+        single, combo, shipped = _preset_cells(store, truth_of, bench, dataset) if run else (Cell(np.nan, 0),) * 3
         found = []
-        shipped = measured(store, truth_of, bench, dataset, "gennas_search_n") if run else Cell(np.nan, 0)
         if shipped.n:
             found.append(f"gennas_search_n (the paper's task, public code CONF_NB101): {shipped.text()}")
         for task in searched:
@@ -163,9 +167,8 @@ def _paper_label_lines(store: ResultStore, label_truth_of, rows: set[tuple[str, 
     for bench, dataset in sorted(rows):
         label_dataset, metric = paper.LABELS[(bench, dataset)]
         truth = lambda b, d, ds=label_dataset, m=metric: label_truth_of(b, ds, m)  # noqa: E731
-        cells = [f"single {_preset_cell(store, truth, bench, dataset, 'single').text()}",
-                 f"combo {_preset_cell(store, truth, bench, dataset, 'combo').text()}"]
-        shipped = measured(store, truth, bench, dataset, "gennas_search_n")
+        single, combo, shipped = _preset_cells(store, truth, bench, dataset)
+        cells = [f"single {single.text()}", f"combo {combo.text()}"]
         if shipped.n:
             cells.append(f"gennas_search_n {shipped.text()}")
         lines.append(f"- {bench}/{dataset} against the paper's labels ({label_dataset} {metric}): " + "; ".join(cells))

@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nasproxy_bench.benchmark import CELL_BATCHNORMS
 from nasproxy_bench.errors import DataError
 from nasproxy_bench.gennas.signals import BANDS, BASES
 
 SCHEMA = "gennas-task"
-CELL_BATCHNORMS = ("standard", "batch_stats")  # = adapters.nb201.network.CELL_BATCHNORMS (the task layer does not import adapters)
 VERSION = 1
 N_STAGES = 3
 NOISE_TYPES = ("none", "gaussian", "uniform")
