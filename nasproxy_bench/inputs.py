@@ -115,7 +115,7 @@ def fixed_batches(data_root: Path, dataset: str, seed: int, batch_size: int, cou
     if count == 0:
         return []
     size = IMAGENET_SURROGATE_SIZE.get(dataset)
-    source = "cifar100" if size else SOURCE_OF.get(dataset)
+    source = _image_source(dataset)
     if source is None:
         raise DataError(f"no image inputs for dataset {dataset!r}")
     images, labels, surrogate = load_images(Path(data_root), source)
@@ -131,6 +131,24 @@ def fixed_batches(data_root: Path, dataset: str, seed: int, batch_size: int, cou
             x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
         out.append(Batch(x.contiguous(), torch.from_numpy(labels[part]), name, surrogate, seed))
     return out
+
+
+def _image_source(dataset: str) -> str | None:
+    """Which image set (and normalisation) ``fixed_batches`` uses for ``dataset``; None when it has none."""
+    return "cifar100" if dataset in IMAGENET_SURROGATE_SIZE else SOURCE_OF.get(dataset)
+
+
+def black_pixel(dataset: str) -> torch.Tensor | None:
+    """Per-channel value of a black (all-zero) pixel after ``fixed_batches``' normalisation of ``dataset``.
+
+    Zero padding in pixel space (torchvision's ``RandomCrop(padding=...)`` before ``Normalize``)
+    is this value in a normalised batch. None for datasets without image batches here.
+    """
+    source = _image_source(dataset)
+    if source is None:
+        return None
+    mean, std = MEAN_STD[source]
+    return torch.tensor([-m / s for m, s in zip(mean, std, strict=True)])
 
 
 def fixed_batch(data_root: Path, dataset: str, seed: int, batch_size: int) -> Batch:

@@ -10,11 +10,13 @@ from pathlib import Path
 import torch
 
 from nasproxy_bench.benchmark import Direction
-from nasproxy_bench.errors import NasproxyError
+from nasproxy_bench.errors import NasproxyError, UnsupportedNetwork
+from nasproxy_bench.gennas.augment import crop_flip
 from nasproxy_bench.gennas.regression import BATCH, regression_score
 from nasproxy_bench.gennas.rnn import rnn_regression_score
 from nasproxy_bench.gennas.rnn_task import RNN_PRESETS, RnnTask, is_rnn_task_doc, load_rnn_preset, parse_rnn_task
 from nasproxy_bench.gennas.task import PRESETS, Task, TaskError, load_preset, parse_task
+from nasproxy_bench.inputs import black_pixel
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 from nasproxy_bench.tasks import TaskKind
 
@@ -46,12 +48,23 @@ def gennas_images(ctx: ProxyContext) -> torch.Tensor:
     return x[:BATCH].to(ctx.device)
 
 
+def task_images(task: Task, ctx: ProxyContext) -> torch.Tensor:
+    """The images ``task`` trains on: ``gennas_images``, augmented once when the task asks for it."""
+    images = gennas_images(ctx)
+    if task.batch_augment == "crop_flip":
+        fill = black_pixel(ctx.dataset.name)
+        if fill is None:
+            raise UnsupportedNetwork(f"crop_flip needs image normalisation constants; dataset {ctx.dataset.name} has none here")
+        images = crop_flip(images, fill, ctx.seed)
+    return images
+
+
 def score_task(task: Task, ctx: ProxyContext) -> float:
     if task.network_channels is None and task.network_cell_bn is None:
         model = ctx.fresh_model()
     else:
         model = ctx.model_variant(channels=task.network_channels, cell_bn=task.network_cell_bn or "standard")
-    return regression_score(model, gennas_images(ctx), task, ctx.seed)
+    return regression_score(model, task_images(task, ctx), task, ctx.seed)
 
 
 def task_spec(task: Task, name: str) -> ProxySpec:
@@ -60,7 +73,8 @@ def task_spec(task: Task, name: str) -> ProxySpec:
         description=f"GenNAS regression loss, task {task.name or '(unnamed)'} {task.hash[:12]} "
                     f"({task.training.iterations} SGD iterations"
                     f"{'' if task.network_channels is None else f', network at {task.network_channels} channels'}"
-                    f"{'' if task.network_cell_bn is None else f', cell BatchNorm {task.network_cell_bn}'})",
+                    f"{'' if task.network_cell_bn is None else f', cell BatchNorm {task.network_cell_bn}'}"
+                    f"{'' if task.batch_augment is None else f', batch {task.batch_augment}'})",
         opt_in=True,
     )
 

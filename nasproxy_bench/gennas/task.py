@@ -8,6 +8,7 @@ Document (schema version 1)::
      "loss_weights": {"train": [0.25, 0.5, 1.0], "eval": [0.25, 0.5, 1.0]},
      "stages": [{"tensors": [[BASE, ...], ...]}, x3],      # S1, S2, S3 = the last 3 stages
      "network": {"channels": 16, "cell_batchnorm": "batch_stats"},  # optional, see below
+     "batch": {"augment": "crop_flip"},                     # optional, see below
      "provenance": {...}}                                   # optional, free-form, not hashed
 
 A stage's target is the sum of its tensors; a tensor stacks its bases along channels, so
@@ -26,6 +27,10 @@ it is the same as before the field existed. On a space with no width knob such a
 ``unsupported``. ``cell_batchnorm`` (optional): ``"standard"`` (the benchmark's BatchNorm) or
 ``"batch_stats"`` (no scale/shift and batch statistics in eval too, in the cells only: GenNAS's
 public NB201 model; ``Benchmark.build_variant``, NB201 only, ``unsupported`` elsewhere).
+
+``batch`` (optional): ``"augment": "none"`` (the run's fixed images as they are) or
+``"crop_flip"`` (the public code's one-time random crop with zero padding and flip of its fixed
+batch, ``gennas.augment``; ``unsupported`` on datasets without image normalisation here).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from typing import Any
 
 from nasproxy_bench.benchmark import CELL_BATCHNORMS
 from nasproxy_bench.errors import DataError
+from nasproxy_bench.gennas.augment import AUGMENTS
 from nasproxy_bench.gennas.signals import BANDS, BASES
 
 SCHEMA = "gennas-task"
@@ -94,6 +100,7 @@ class Task:
     provenance: dict[str, Any] | None = None
     network_channels: int | None = None  # None: the benchmark's own network
     network_cell_bn: str | None = None  # None: the benchmark's own BatchNorm (see Benchmark.build_variant)
+    batch_augment: str | None = None  # None: the run's fixed images unchanged (see gennas.augment)
 
     def stage_channels(self, stage: int) -> int:
         """Output channels of the head of ``stage`` (0 when the stage is unused)."""
@@ -191,7 +198,7 @@ def _weights(value: Any, where: str) -> tuple[float, ...]:
 
 def parse_task(doc: Any, *, source: str = "task") -> Task:
     """Validate a task document; any problem is a one-line ``TaskError`` naming the field."""
-    top = {"schema", "version", "name", "description", "noise", "training", "loss_weights", "stages", "provenance", "network"}
+    top = {"schema", "version", "name", "description", "noise", "training", "loss_weights", "stages", "provenance", "network", "batch"}
     _keys(doc, source, top, {"schema", "version", "stages"})
     if doc["schema"] != SCHEMA:
         raise _fail(f"{source}.schema", f"expected {SCHEMA!r}, got {doc['schema']!r}")
@@ -256,7 +263,14 @@ def parse_task(doc: Any, *, source: str = "task") -> Task:
             cell_bn = network["cell_batchnorm"]
             if cell_bn not in CELL_BATCHNORMS:
                 raise _fail(f"{source}.network.cell_batchnorm", f"expected one of {', '.join(CELL_BATCHNORMS)}, got {cell_bn!r}")
-    return Task(name, noise["type"], level, training, train_w, eval_w, tuple(stages), description, provenance, channels, cell_bn)
+    augment = None
+    if "batch" in doc:
+        augment = _keys(doc["batch"], f"{source}.batch", {"augment"}, {"augment"})["augment"]
+        if augment not in AUGMENTS:
+            raise _fail(f"{source}.batch.augment", f"expected one of {', '.join(AUGMENTS)}, got {augment!r}")
+        augment = None if augment == "none" else augment  # the same computation as no field: the same hash
+    return Task(name, noise["type"], level, training, train_w, eval_w, tuple(stages), description, provenance, channels, cell_bn,
+                augment)
 
 
 def _base_doc(base: Base) -> dict[str, Any]:
@@ -292,6 +306,8 @@ def _math_doc(task: Task) -> dict[str, Any]:
         network["cell_batchnorm"] = task.network_cell_bn
     if network:
         doc["network"] = network
+    if task.batch_augment is not None:
+        doc["batch"] = {"augment": task.batch_augment}
     return doc
 
 
