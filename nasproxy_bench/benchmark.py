@@ -25,6 +25,9 @@ from nasproxy_bench.tasks import TaskIO, TaskKind, default_io
 # Cell BatchNorm kinds of Benchmark.build_variant: the benchmark's own, or no scale/shift with batch
 # statistics in eval mode too (the cells of GenNAS's public NB201 model).
 CELL_BATCHNORMS = ("standard", "batch_stats")
+# Training dropouts of Benchmark.build_variant: none (every benchmark's network), or the official
+# training code's (NAS-Bench-NLP: locked and weight dropout, as GenNAS's public RNN regression trains).
+DROPOUTS = ("none", "official")
 
 __all__ = ["Benchmark", "TableBenchmark", "Dataset", "Metric", "Direction", "TaskKind", "TaskIO", "CellGraph", "VerifyResult"]
 
@@ -195,14 +198,18 @@ class Benchmark(ABC):
         """
         raise UnsupportedNetwork(f"{self.name} has no width knob outside its architectures (Benchmark.build_with_width)")
 
-    def build_variant(self, arch: str, dataset: str, *, channels: int | None = None, cell_bn: str = "standard") -> nn.Module:
-        """``arch``'s network as a proxy protocol's variant: ``channels`` first-stage channels (``build_with_width``)
-        and the cells' BatchNorm kind (``standard``: the benchmark's; ``batch_stats``: no scale/shift, batch
-        statistics in eval too, as the cells of GenNAS's public NB201 model). Spaces without a cell
-        BatchNorm variant raise ``UnsupportedNetwork`` for anything but ``standard``.
+    def build_variant(self, arch: str, dataset: str, *, channels: int | None = None, cell_bn: str = "standard",
+                      dropouts: str = "none") -> nn.Module:
+        """``arch``'s network as a proxy protocol's variant: ``channels`` first-stage channels (``build_with_width``),
+        the cells' BatchNorm kind (``standard``: the benchmark's; ``batch_stats``: no scale/shift, batch
+        statistics in eval too, as the cells of GenNAS's public NB201 model) and the training dropouts
+        (``none``, or ``official``: those of the benchmark's training code, active in train mode only).
+        Spaces without such a variant raise ``UnsupportedNetwork`` for anything but the defaults.
         """
         if cell_bn != "standard":
             raise UnsupportedNetwork(f"{self.name} has no {cell_bn!r} cell BatchNorm variant (Benchmark.build_variant)")
+        if dropouts != "none":
+            raise UnsupportedNetwork(f"{self.name} has no {dropouts!r} dropouts variant (Benchmark.build_variant)")
         return self.build(arch, dataset) if channels is None else self.build_with_width(arch, dataset, channels=channels)
 
     def cell_graph(self, arch: str) -> CellGraph | None:

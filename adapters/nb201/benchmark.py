@@ -161,10 +161,13 @@ class NB201Benchmark(TableBenchmark):
         """NB201's skeleton (5 cells per stage) at ``channels``, 2x, 4x channels instead of 16, 32, 64."""
         return self.build_variant(arch, dataset, channels=channels)
 
-    def build_variant(self, arch: str, dataset: str, *, channels: int | None = None, cell_bn: str = "standard") -> nn.Module:
+    def build_variant(self, arch: str, dataset: str, *, channels: int | None = None, cell_bn: str = "standard",
+                      dropouts: str = "none") -> nn.Module:
         """At ``channels`` (default 16) with the cells' BatchNorm ``cell_bn`` (stem, reductions and head keep the benchmark's)."""
         if cell_bn not in CELL_BATCHNORMS:
             raise UnsupportedNetwork(f"{self.name} has no {cell_bn!r} cell BatchNorm; expected one of {CELL_BATCHNORMS}")
+        if dropouts != "none":
+            raise UnsupportedNetwork(f"{self.name} was trained without dropout: no {dropouts!r} dropouts variant (Benchmark.build_variant)")
         return NB201Network(self.parse(arch).ops, self.dataset(dataset).num_outputs, channels=channels or STEM_CHANNELS,
                             cell_bn=cell_bn)
 

@@ -38,8 +38,18 @@ from torch import nn
 from nasproxy_bench.adapters.nbnlp.arch import Recepie
 from nasproxy_bench.adapters.nbnlp.inputs import ptb_batches
 from nasproxy_bench.adapters.nbnlp.logs import EARLY_EPOCHS, LOG_COLUMNS, read_logs
-from nasproxy_bench.adapters.nbnlp.network import BPTT, EMBEDDING, HIDDEN, LAYERS, VOCAB, RecurrentLM, official_param_count
-from nasproxy_bench.benchmark import Benchmark, Dataset, Direction, Metric, TaskKind, VerifyResult
+from nasproxy_bench.adapters.nbnlp.network import (
+    BPTT,
+    EMBEDDING,
+    HIDDEN,
+    LAYERS,
+    NO_DROPOUTS,
+    OFFICIAL_DROPOUTS,
+    VOCAB,
+    RecurrentLM,
+    official_param_count,
+)
+from nasproxy_bench.benchmark import DROPOUTS, Benchmark, Dataset, Direction, Metric, TaskKind, VerifyResult
 from nasproxy_bench.errors import DataError
 from nasproxy_bench.tables import write_table
 from nasproxy_bench.tasks import LanguageModel
@@ -188,6 +198,14 @@ class NBNLPBenchmark(Benchmark):
     # -- networks ------------------------------------------------------------------------
     def build(self, arch: str, dataset: str) -> nn.Module:
         return RecurrentLM(self.parse(arch), self.dataset(dataset).num_outputs)
+
+    def build_variant(self, arch: str, dataset: str, *, channels: int | None = None, cell_bn: str = "standard",
+                      dropouts: str = "none") -> nn.Module:
+        """With ``dropouts="official"``: the official training's locked and weight dropouts (``network.OFFICIAL_DROPOUTS``)."""
+        if channels is not None or cell_bn != "standard" or dropouts not in DROPOUTS:
+            return super().build_variant(arch, dataset, channels=channels, cell_bn=cell_bn, dropouts=dropouts)
+        chosen = OFFICIAL_DROPOUTS if dropouts == "official" else NO_DROPOUTS
+        return RecurrentLM(self.parse(arch), self.dataset(dataset).num_outputs, dropouts=chosen)
 
     # -- search --------------------------------------------------------------------------
     def mutate(self, arch: str, rng: random.Random) -> str:

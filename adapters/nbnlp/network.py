@@ -13,7 +13,9 @@ the decoder can share the embedding matrix: tied weights), vocabulary 10,000 on 
 - Initialisation as the official code: cell parameters U(±1/√hidden), embedding (= decoder
   weight) U(±0.1), decoder bias 0.
 - The official training's dropouts (locked, embedding, weight drop) are training noise, not
-  architecture: they are left out, so a proxy sees a deterministic network.
+  architecture: they are left out, so a proxy sees a deterministic network. ``Dropouts``
+  puts them back for protocols that train with them (``Benchmark.build_variant(...,
+  dropouts="official")``, GenNAS's RNN regression as its public code runs it, below).
 
 ``forward(tokens)`` takes (batch, time) ids and returns (batch, time, vocab) logits.
 ``hidden_outputs(embedded)`` runs only the recurrent layers on a (time, batch, 400) tensor and
@@ -23,8 +25,10 @@ returns their per-step outputs: the word classifier removed, as GenNAS's RNN reg
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from nasproxy_bench.adapters.nbnlp.arch import Recepie
@@ -37,17 +41,64 @@ BPTT = 70
 BATCH_SIZE = 20
 
 
-class LinearNode(nn.Module):
-    """Σ_i W_i · input_i + b: one ``nn.Linear`` per input, the bias on the first."""
+@dataclass(frozen=True)
+class Dropouts:
+    """Training-mode dropouts of the official model (no effect in eval mode).
 
-    def __init__(self, input_widths: list[int], width: int) -> None:
+    ``between``: locked dropout (one mask per sequence, shared over time) on each recurrent
+    layer's output but the last; ``output``: the same on the last layer's output; ``weight``:
+    dropout on the weights a linear node applies to its non-``x`` inputs (hidden states and
+    intermediate nodes). ``train_dropped_weights=False`` keeps those weights at their
+    initial values: the official ``ParameterListWeightDrop`` wraps each dropped weight in a new
+    ``nn.Parameter``, which cuts the graph, so they never receive a gradient.
+    """
+
+    between: float = 0.0
+    output: float = 0.0
+    weight: float = 0.0
+    train_dropped_weights: bool = True
+
+
+# The official training's settings, identical in every log (dropouth 0.25, dropout 0.1, wdrop 0.1;
+# the embedding dropouts dropouti/dropoute act on the word embedding, which GenNAS replaces by its
+# encoder), with the official weight drop's gradient cut, as GenNAS's vendored copy of the model
+# (pynbs/nasbenchnlp/weight_drop.py) applies it.
+OFFICIAL_DROPOUTS = Dropouts(between=0.25, output=0.1, weight=0.1, train_dropped_weights=False)
+NO_DROPOUTS = Dropouts()
+
+
+def locked_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Dropout of a (time, batch, features) tensor with one mask per sequence, shared over time."""
+    if not training or p == 0.0:
+        return x
+    mask = x.new_empty(1, x.shape[1], x.shape[2]).bernoulli_(1.0 - p) / (1.0 - p)
+    return x * mask
+
+
+class LinearNode(nn.Module):
+    """Σ_i W_i · input_i + b: one ``nn.Linear`` per input, the bias on the first.
+
+    ``dropped[i]``: input i's weight gets the weight dropout of ``dropouts`` (non-``x`` inputs).
+    """
+
+    def __init__(self, input_widths: list[int], width: int, dropped: list[bool] | None = None,
+                 dropouts: Dropouts = NO_DROPOUTS) -> None:
         super().__init__()
         self.parts = nn.ModuleList(nn.Linear(w, width, bias=(i == 0)) for i, w in enumerate(input_widths))
+        self.dropped = tuple(dropped or [False] * len(input_widths))
+        self.dropouts = dropouts
+
+    def _apply_part(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        part = self.parts[i]
+        if not self.dropped[i] or (self.dropouts.weight == 0.0 and self.dropouts.train_dropped_weights):
+            return part(x)
+        weight = part.weight if self.dropouts.train_dropped_weights else part.weight.detach()
+        return F.linear(x, F.dropout(weight, self.dropouts.weight, self.training), part.bias)
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        out = self.parts[0](inputs[0])
-        for part, x in zip(self.parts[1:], inputs[1:], strict=True):
-            out = out + part(x)
+        out = self._apply_part(0, inputs[0])
+        for i, x in enumerate(inputs[1:], start=1):
+            out = out + self._apply_part(i, x)
         return out
 
 
@@ -57,14 +108,17 @@ ACTIVATIONS = {"activation_tanh": nn.Tanh, "activation_sigm": nn.Sigmoid, "activ
 class RecurrentCell(nn.Module):
     """One time step of a recepie: (x_t, hidden states) → new hidden states."""
 
-    def __init__(self, recepie: Recepie, input_size: int, hidden_size: int) -> None:
+    def __init__(self, recepie: Recepie, input_size: int, hidden_size: int, dropouts: Dropouts = NO_DROPOUTS) -> None:
         super().__init__()
         self.recepie = recepie
         self.hidden_size = hidden_size
         self.order = recepie.topological_order()
         widths = recepie.linear_input_widths(input_size, hidden_size)
         # ModuleDict keys are the original node names (the canonical order only fixes evaluation order)
-        self.linears = nn.ModuleDict({name: LinearNode(w, hidden_size) for name, w in widths.items()})
+        self.linears = nn.ModuleDict({
+            name: LinearNode(w, hidden_size, [i != "x" for i in recepie.nodes[name].inputs], dropouts)
+            for name, w in widths.items()
+        })
         self.activations = nn.ModuleDict(
             {name: ACTIVATIONS[node.op]() for name, node in recepie.nodes.items() if node.op in ACTIVATIONS}
         )
@@ -95,9 +149,9 @@ class RecurrentCell(nn.Module):
 class RecurrentLayer(nn.Module):
     """A cell unrolled over the time axis of a (time, batch, features) input from zero states."""
 
-    def __init__(self, recepie: Recepie, input_size: int, hidden_size: int) -> None:
+    def __init__(self, recepie: Recepie, input_size: int, hidden_size: int, dropouts: Dropouts = NO_DROPOUTS) -> None:
         super().__init__()
-        self.cell = RecurrentCell(recepie, input_size, hidden_size)
+        self.cell = RecurrentCell(recepie, input_size, hidden_size, dropouts)
         self.hidden_size = hidden_size
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -114,13 +168,14 @@ class RecurrentLM(nn.Module):
     """Embedding → ``LAYERS`` recurrent layers of the recepie's cell → tied decoder."""
 
     def __init__(self, recepie: Recepie, vocab_size: int, *, embedding: int = EMBEDDING, hidden: int = HIDDEN,
-                 layers: int = LAYERS) -> None:
+                 layers: int = LAYERS, dropouts: Dropouts = NO_DROPOUTS) -> None:
         super().__init__()
         self.recepie = recepie
+        self.dropouts = dropouts
         self.embedding = nn.Embedding(vocab_size, embedding)
         widths = [hidden] * (layers - 1) + [embedding]  # tied weights: the last layer outputs the embedding width
         inputs = [embedding, *widths[:-1]]
-        self.layers = nn.ModuleList(RecurrentLayer(recepie, i, w) for i, w in zip(inputs, widths, strict=True))
+        self.layers = nn.ModuleList(RecurrentLayer(recepie, i, w, dropouts) for i, w in zip(inputs, widths, strict=True))
         self.decoder = nn.Linear(embedding, vocab_size)
         self.decoder.weight = self.embedding.weight
         self.reset_parameters()
@@ -138,12 +193,14 @@ class RecurrentLM(nn.Module):
 
         No embedding lookup and no decoder: the "word classifier removed" network of GenNAS's RNN
         regression (a random l x b x d input in, an l x b x d output from the last layer).
-        Returns one (time, batch, width) tensor per layer, the last of width ``embedding``.
+        Returns one (time, batch, width) tensor per layer, the last of width ``embedding``; with
+        ``dropouts``, in train mode, each after its locked dropout (as the official model feeds them on).
         """
         outputs = []
         h = embedded
-        for layer in self.layers:
-            h = layer(h)
+        for k, layer in enumerate(self.layers):
+            last = k == len(self.layers) - 1
+            h = locked_dropout(layer(h), self.dropouts.output if last else self.dropouts.between, self.training)
             outputs.append(h)
         return outputs
 

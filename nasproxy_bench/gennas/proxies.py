@@ -80,7 +80,8 @@ def task_spec(task: Task, name: str) -> ProxySpec:
 
 
 def score_rnn_task(task: RnnTask, ctx: ProxyContext) -> float:
-    return rnn_regression_score(ctx.fresh_model(), task, ctx.seed, ctx.device)
+    model = ctx.fresh_model() if task.network_dropouts is None else ctx.model_variant(dropouts=task.network_dropouts)
+    return rnn_regression_score(model, task, ctx.seed, ctx.device)
 
 
 def rnn_task_spec(task: RnnTask, name: str) -> ProxySpec:
@@ -89,7 +90,8 @@ def rnn_task_spec(task: RnnTask, name: str) -> ProxySpec:
         name, partial(score_rnn_task, task), "gennas", RNN_VERSION, Direction.LOWER, needs_data=False, bn="none",
         tasks=frozenset({TaskKind.SEQUENCE}),
         description=f"GenNAS RNN regression loss, task {task.name or '(unnamed)'} {task.hash[:12]} "
-                    f"({task.training.iterations} Adam iterations)",
+                    f"({task.training.iterations} Adam iterations"
+                    f"{'' if task.network_dropouts is None else f', {task.network_dropouts} dropouts'})",
         opt_in=True,
     )
 

@@ -16,7 +16,10 @@ eval mode (lower is better). Facts from the public code (leeyeehoo/GenNAS):
   weight decay the NB-NLP log's ``wdecay``; plain MSE; the score ``do_search.py`` reads is the
   last eval loss. Difference: the public code's network keeps the NB-NLP training dropouts
   (locked dropout between layers, weight drop) active in train mode; our adapter's network has
-  no dropout, so training here is deterministic.
+  no dropout, so training here is deterministic. A task with ``"network": {"dropouts":
+  "official"}`` trains that network instead (``adapters/nbnlp/network.py`` ``Dropouts``); its
+  dropout masks are drawn from torch's generator seeded with the run seed (``fork_rng``, so the
+  caller's random state is untouched).
 """
 
 from __future__ import annotations
@@ -81,8 +84,11 @@ class RnnRegressor:
 
     def __init__(self, net: nn.Module, task: RnnTask, seed: int, device: torch.device | str = "cpu") -> None:
         width_in = recurrent_input_width(net)
+        was_training = net.training
+        net.eval()  # a shape probe: no dropout draws
         with torch.no_grad():
             width_out = int(net.hidden_outputs(torch.zeros(1, 1, width_in, device=device))[-1].shape[-1])
+        net.train(was_training)
         self.net, self.task = net, task
         self.encoder, self.decoder = (m.to(device) for m in make_codecs(task.dimension, width_in, width_out, seed))
         self.gen = torch.Generator().manual_seed(seed)
@@ -122,5 +128,7 @@ class RnnRegressor:
 def rnn_regression_score(net: nn.Module, task: RnnTask, seed: int, device: torch.device | str = "cpu") -> float:
     """Train ``net`` (modified in place: pass a copy) on the RNN ``task`` and return the eval MSE."""
     regressor = RnnRegressor(net, task, seed, device)
-    regressor.train()
+    with torch.random.fork_rng(devices=[device] if torch.device(device).type == "cuda" else []):
+        torch.manual_seed(seed)  # dropout masks (a network with training dropouts); no other draws happen here
+        regressor.train()
     return regressor.evaluate()

@@ -7,6 +7,7 @@ Document (schema version 1)::
      "noise": {"type": "none" | "gaussian" | "uniform", "level": 0.0},
      "training": {"iterations": 100, "lr": 0.1, "weight_decay": 1.2e-6},   # Adam
      "input": [BASE, ...], "target": [BASE, ...],
+     "network": {"dropouts": "official"},                                  # optional, see below
      "provenance": {...}}
 
 The regression is many-to-many (paper Sec. 3.1.1, Fig. 2b): an input tensor l x b x d goes
@@ -17,6 +18,12 @@ target are each the sum of their bases; every base is one l x d map per sequence
 task's base document restricted to ``sin1d``, ``sin2d``, ``dot``, ``gdot`` or ``zero`` with
 ``"channels": 1`` and ``"local": true``. ``name``, ``description`` and ``provenance`` do not
 change what is computed, so the hash leaves them out.
+
+``network`` (optional): ``"dropouts": "none"`` (the benchmark's deterministic network) or
+``"official"``: train with the benchmark's official training dropouts (NAS-Bench-NLP: locked
+dropout between and after the layers, weight dropout on the recurrent weights, which the
+official code's weight drop also leaves untrained), as GenNAS's public code trains its copy of
+the model (``Benchmark.build_variant``; ``unsupported`` on spaces without it).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nasproxy_bench.benchmark import DROPOUTS
 from nasproxy_bench.gennas.task import (
     NOISE_TYPES,
     PRESET_DIR,
@@ -71,6 +79,7 @@ class RnnTask:
     target: tuple[Base, ...]
     description: str = ""
     provenance: dict[str, Any] | None = None
+    network_dropouts: str | None = None  # None: the benchmark's network (see Benchmark.build_variant)
 
     @property
     def hash(self) -> str:
@@ -97,7 +106,7 @@ def _bases(value: Any, where: str) -> tuple[Base, ...]:
 def parse_rnn_task(doc: Any, *, source: str = "rnn task") -> RnnTask:
     """Validate an RNN task document; any problem is a one-line ``TaskError`` naming the field."""
     top = {"schema", "version", "name", "description", "length", "batch", "dimension", "noise", "training",
-           "input", "target", "provenance"}
+           "input", "target", "provenance", "network"}
     _keys(doc, source, top, {"schema", "version", "input", "target"})
     if doc["schema"] != SCHEMA:
         raise _fail(f"{source}.schema", f"expected {SCHEMA!r}, got {doc['schema']!r}")
@@ -120,19 +129,28 @@ def parse_rnn_task(doc: Any, *, source: str = "rnn task") -> RnnTask:
     provenance = doc.get("provenance")
     if provenance is not None and not isinstance(provenance, dict):
         raise _fail(f"{source}.provenance", "expected an object")
+    dropouts = None
+    if "network" in doc:
+        dropouts = _keys(doc["network"], f"{source}.network", {"dropouts"}, {"dropouts"})["dropouts"]
+        if dropouts not in DROPOUTS:
+            raise _fail(f"{source}.network.dropouts", f"expected one of {', '.join(DROPOUTS)}, got {dropouts!r}")
+        dropouts = None if dropouts == "none" else dropouts  # the same computation as no field: the same hash
     return RnnTask(doc.get("name", ""), shape["length"], shape["batch"], shape["dimension"], noise["type"], level, training,
                    _bases(doc["input"], f"{source}.input"), _bases(doc["target"], f"{source}.target"),
-                   doc.get("description", ""), provenance)
+                   doc.get("description", ""), provenance, dropouts)
 
 
 def _math_doc(task: RnnTask) -> dict[str, Any]:
     t = task.training
-    return {
+    doc = {
         "schema": SCHEMA, "version": VERSION, "length": task.length, "batch": task.batch, "dimension": task.dimension,
         "noise": {"type": task.noise_type, "level": task.noise_level},
         "training": {"iterations": t.iterations, "lr": t.lr, "weight_decay": t.weight_decay},
         "input": [_base_doc(b) for b in task.input], "target": [_base_doc(b) for b in task.target],
     }
+    if task.network_dropouts is not None:  # absent unless set, so older tasks keep their hash
+        doc["network"] = {"dropouts": task.network_dropouts}
+    return doc
 
 
 def rnn_task_hash(task: RnnTask) -> str:

@@ -111,14 +111,14 @@ class ProxyContext:
         """
         return self._seeded_build(repeat, lambda: self.benchmark.build_resized(self.arch, self.dataset.name, **size))
 
-    def model_variant(self, *, channels: int | None = None, cell_bn: str = "standard") -> nn.Module:
+    def model_variant(self, *, channels: int | None = None, cell_bn: str = "standard", dropouts: str = "none") -> nn.Module:
         """A newly initialised variant of the network (``Benchmark.build_variant``: another first-stage width,
-        another cell BatchNorm), in train mode.
+        another cell BatchNorm, training dropouts), in train mode.
 
         Initialised like ``resized_model(0)``; raises ``UnsupportedNetwork`` where the space has no such variant.
         """
         return self._seeded_build(0, lambda: self.benchmark.build_variant(
-            self.arch, self.dataset.name, channels=channels, cell_bn=cell_bn))
+            self.arch, self.dataset.name, channels=channels, cell_bn=cell_bn, dropouts=dropouts))
 
     def _seeded_build(self, repeat: int, build: Callable[[], nn.Module]) -> nn.Module:
         with torch.random.fork_rng(devices=[]):
