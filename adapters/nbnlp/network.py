@@ -49,8 +49,10 @@ class Dropouts:
     layer's output but the last; ``output``: the same on the last layer's output; ``weight``:
     dropout on the weights a linear node applies to its non-``x`` inputs (hidden states and
     intermediate nodes). ``train_dropped_weights=False`` keeps those weights at their
-    initial values: the official ``ParameterListWeightDrop`` wraps each dropped weight in a new
-    ``nn.Parameter``, which cuts the graph, so they never receive a gradient.
+    initial values: the ``ParameterListWeightDrop`` of GenNAS's copy of the model
+    (``pynbs/nasbenchnlp/weight_drop.py``; the release's ``model.py`` imports a class of that
+    name, whose file we have not seen) wraps each dropped weight in a new ``nn.Parameter``,
+    which cuts the graph, so they never receive a gradient.
     """
 
     between: float = 0.0
@@ -61,7 +63,7 @@ class Dropouts:
 
 # The official training's settings, identical in every log (dropouth 0.25, dropout 0.1, wdrop 0.1;
 # the embedding dropouts dropouti/dropoute act on the word embedding, which GenNAS replaces by its
-# encoder), with the official weight drop's gradient cut, as GenNAS's vendored copy of the model
+# encoder), with the weight drop's gradient cut, as GenNAS's vendored copy of the model
 # (pynbs/nasbenchnlp/weight_drop.py) applies it.
 OFFICIAL_DROPOUTS = Dropouts(between=0.25, output=0.1, weight=0.1, train_dropped_weights=False)
 NO_DROPOUTS = Dropouts()
