@@ -1,4 +1,5 @@
-# Usage: python docs/gennas_experiments/paired.py BENCH DATASET STORE_A PROXY_A STORE_B PROXY_B [METRIC]
+# Usage: python docs/gennas_experiments/paired.py BENCH DATASET STORE_A PROXY_A STORE_B PROXY_B [[LABEL_DATASET/]METRIC]
+#   e.g. ... nb201 cifar10 A.h5 P_A B.h5 P_B cifar10-valid/valid_acc  (NB201 CIFAR-10 scores vs the paper's labels)
 """Two GenNAS variants on the architectures both scored: SPR of each (-loss vs ground truth) and the
 paired bootstrap difference B - A (95% percentile interval, 2,000 resamples of architectures).
 
@@ -31,10 +32,13 @@ def stored(store: str, proxy: str, bench: str, dataset: str):
 def main() -> None:
     bench_name, dataset, store_a, proxy_a, store_b, proxy_b = sys.argv[1:7]
     metric = sys.argv[7] if len(sys.argv) > 7 else None
+    label_dataset = dataset
+    if metric and "/" in metric:
+        label_dataset, metric = metric.split("/", 1)
     bench = open_benchmark(bench_name, Path(os.environ.get("NASPROXY_DATA", "../shared")))
     a, b = stored(store_a, proxy_a, bench_name, dataset), stored(store_b, proxy_b, bench_name, dataset)
     common = a.index.intersection(b.index)
-    truth = bench.ground_truth(dataset, metric).reindex(common).to_numpy(dtype=float)
+    truth = bench.ground_truth(label_dataset, metric).reindex(common).to_numpy(dtype=float)
     sa, sb = a.reindex(common).to_numpy(dtype=float), b.reindex(common).to_numpy(dtype=float)
     ok = np.isfinite(truth) & ~np.isnan(sa) & ~np.isnan(sb)
     sa, sb, truth = sa[ok], sb[ok], truth[ok]
@@ -45,7 +49,7 @@ def main() -> None:
         diffs.append(spearman(sb[i], truth[i]) - spearman(sa[i], truth[i]))
     low, high = np.nanpercentile(diffs, [2.5, 97.5])
     print(f"n={ok.sum()} A {spearman(sa, truth):.3f}  B {spearman(sb, truth):.3f}  B-A {spearman(sb, truth) - spearman(sa, truth):+.3f} "
-          f"[{low:+.3f}, {high:+.3f}]  rho(A,B) {spearman(sa, sb):.3f}  ({metric or 'default metric'})")
+          f"[{low:+.3f}, {high:+.3f}]  rho(A,B) {spearman(sa, sb):.3f}  ({label_dataset} {metric or 'default metric'})")
 
 
 if __name__ == "__main__":
