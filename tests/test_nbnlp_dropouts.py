@@ -138,3 +138,23 @@ def test_network_field_errors_are_one_line():
         with pytest.raises(TaskError, match=message) as info:
             parse_rnn_task(tiny_doc(network=network))
         assert "\n" not in str(info.value)
+
+
+def test_one_weight_dropout_draw_serves_every_time_step_of_a_sequence():
+    layer = lm(OFFICIAL_DROPOUTS).layers[0].train()
+    x = torch.randn(5, 3, 8, generator=torch.Generator().manual_seed(2))
+    torch.manual_seed(7)
+    out = layer(x)
+    torch.manual_seed(7)  # the same draw, then a manual unroll that reuses it at every step
+    weights = layer.cell.sequence_weights()
+    assert weights["n0"][0] is layer.cell.linears["n0"].parts[0].weight  # x weights are not dropped
+    dropped = weights["n0"][1]
+    kept = dropped[dropped != 0] / layer.cell.linears["n0"].parts[1].weight[dropped != 0]
+    assert torch.allclose(kept, torch.full_like(kept, 1 / 0.9)) and (dropped == 0).any()
+    hidden, steps = (torch.zeros(3, 12),), []
+    for t in range(5):
+        hidden = layer.cell(x[t], hidden, weights)
+        steps.append(hidden[0])
+    assert torch.equal(out, torch.stack(steps))
+    layer.eval()
+    assert layer.cell.sequence_weights() == {"n0": None, "n1": None}

@@ -90,17 +90,30 @@ class LinearNode(nn.Module):
         self.dropped = tuple(dropped or [False] * len(input_widths))
         self.dropouts = dropouts
 
-    def _apply_part(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        part = self.parts[i]
-        if not self.dropped[i] or (self.dropouts.weight == 0.0 and self.dropouts.train_dropped_weights):
-            return part(x)
-        weight = part.weight if self.dropouts.train_dropped_weights else part.weight.detach()
-        return F.linear(x, F.dropout(weight, self.dropouts.weight, self.training), part.bias)
+    def sequence_weights(self) -> list[torch.Tensor] | None:
+        """The weights one forward pass over a sequence uses: one weight-dropout draw for all its
+        time steps (as the official weight drop, which resets the weights once per call of the
+        layer); None when nothing is dropped or detached (eval mode, no weight dropout)."""
+        d = self.dropouts
+        if not self.training or not any(self.dropped) or (d.weight == 0.0 and d.train_dropped_weights):
+            return None
+        weights = []
+        for part, dropped in zip(self.parts, self.dropped, strict=True):
+            w = part.weight
+            if dropped:
+                w = F.dropout(w if d.train_dropped_weights else w.detach(), d.weight, training=True)
+            weights.append(w)
+        return weights
 
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        out = self._apply_part(0, inputs[0])
-        for i, x in enumerate(inputs[1:], start=1):
-            out = out + self._apply_part(i, x)
+    def forward(self, *inputs: torch.Tensor, weights: list[torch.Tensor] | None = None) -> torch.Tensor:
+        if weights is None:
+            out = self.parts[0](inputs[0])
+            for part, x in zip(self.parts[1:], inputs[1:], strict=True):
+                out = out + part(x)
+            return out
+        out = F.linear(inputs[0], weights[0], self.parts[0].bias)
+        for w, x in zip(weights[1:], inputs[1:], strict=True):
+            out = out + F.linear(x, w)
         return out
 
 
@@ -129,14 +142,19 @@ class RecurrentCell(nn.Module):
     def hidden_tuple_size(self) -> int:
         return self.recepie.hidden_tuple_size
 
-    def forward(self, x: torch.Tensor, hidden: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    def sequence_weights(self) -> dict[str, list[torch.Tensor] | None]:
+        """Each linear node's weights for one pass over a sequence (``LinearNode.sequence_weights``)."""
+        return {name: node.sequence_weights() for name, node in self.linears.items()}
+
+    def forward(self, x: torch.Tensor, hidden: tuple[torch.Tensor, ...],
+                weights: dict[str, list[torch.Tensor] | None] | None = None) -> tuple[torch.Tensor, ...]:
         values: dict[str, torch.Tensor] = {"x": x}
         values.update({f"h_prev_{i}": h for i, h in enumerate(hidden)})
         for name in self.order:
             node = self.recepie.nodes[name]
             args = [values[i] for i in node.inputs]
             if node.op == "linear":
-                values[name] = self.linears[name](*args)
+                values[name] = self.linears[name](*args, weights=weights[name] if weights else None)
             elif node.op in ACTIVATIONS:
                 values[name] = self.activations[name](args[0])
             elif node.op == "elementwise_sum":
@@ -159,9 +177,12 @@ class RecurrentLayer(nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         zeros = inputs.new_zeros(inputs.shape[1], self.hidden_size)
         hidden = tuple(zeros for _ in range(self.cell.hidden_tuple_size))
+        weights = self.cell.sequence_weights()  # one weight-dropout draw per sequence
+        if not any(w is not None for w in weights.values()):
+            weights = None
         outputs = []
         for x in inputs.unbind(0):
-            hidden = self.cell(x, hidden)
+            hidden = self.cell(x, hidden, weights)
             outputs.append(hidden[0])
         return torch.stack(outputs, dim=0)
 
