@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nasproxy_bench.gennas.proxies import task_proxy_name
-from nasproxy_bench.gennas.task import load_task
+from nasproxy_bench.gennas.proxies import spec_for
 from nasproxy_bench.metrics import spearman
 from nasproxy_bench.registry import open_benchmark
 from nasproxy_bench.report import group_scores
@@ -20,7 +19,7 @@ from nasproxy_bench.store import ResultStore
 
 
 def stored(store: str, proxy: str, bench: str, dataset: str):
-    name = task_proxy_name(load_task(proxy)) if proxy.endswith(".json") else proxy
+    name = spec_for(proxy).name if proxy.endswith(".json") else proxy  # CNN or RNN task file
     # any stored version: NB201 GenNAS scores are bit-identical across v1/v2 (docs/gennas.md)
     groups = [g for g in ResultStore(Path(store)).groups.values()
               if (g.key.benchmark, g.key.dataset, g.key.proxy) == (bench, dataset, name)]
@@ -38,7 +37,8 @@ def main() -> None:
     bench = open_benchmark(bench_name, Path(os.environ.get("NASPROXY_DATA", "../shared")))
     a, b = stored(store_a, proxy_a, bench_name, dataset), stored(store_b, proxy_b, bench_name, dataset)
     common = a.index.intersection(b.index)
-    truth = bench.ground_truth(label_dataset, metric).reindex(common).to_numpy(dtype=float)
+    sign = bench.dataset(label_dataset).metric(metric).direction.sign()  # higher = better for every label
+    truth = sign * bench.ground_truth(label_dataset, metric).reindex(common).to_numpy(dtype=float)
     sa, sb = a.reindex(common).to_numpy(dtype=float), b.reindex(common).to_numpy(dtype=float)
     ok = np.isfinite(truth) & ~np.isnan(sa) & ~np.isnan(sb)
     sa, sb, truth = sa[ok], sb[ok], truth[ok]
