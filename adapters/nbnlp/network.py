@@ -154,7 +154,7 @@ class RecurrentCell(nn.Module):
             node = self.recepie.nodes[name]
             args = [values[i] for i in node.inputs]
             if node.op == "linear":
-                values[name] = self.linears[name](*args, weights=weights[name] if weights else None)
+                values[name] = self.linears[name](*args, weights=weights[name] if weights is not None else None)
             elif node.op in ACTIVATIONS:
                 values[name] = self.activations[name](args[0])
             elif node.op == "elementwise_sum":
@@ -177,9 +177,7 @@ class RecurrentLayer(nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         zeros = inputs.new_zeros(inputs.shape[1], self.hidden_size)
         hidden = tuple(zeros for _ in range(self.cell.hidden_tuple_size))
-        weights = self.cell.sequence_weights()  # one weight-dropout draw per sequence
-        if not any(w is not None for w in weights.values()):
-            weights = None
+        weights = self.cell.sequence_weights()  # one weight-dropout draw per sequence (all None: the plain network)
         outputs = []
         for x in inputs.unbind(0):
             hidden = self.cell(x, hidden, weights)

@@ -35,6 +35,7 @@ def main() -> None:
         reference = pd.read_csv(sys.argv[5])
         reference = reference[reference["dataset"] == dataset].set_index("arch_str")
     a, b = scores(store_a, benchmark, dataset), scores(store_b, benchmark, dataset)
+    reference_name = {ours: theirs for theirs, ours in REFERENCE_NAMES.items()}  # our proxy name -> reference column
     print("| proxy | n | seed A vs seed B | seed A vs reference | seed B vs reference |\n|---|---|---|---|---|")
     for proxy in sorted(set(a) & set(b)):
         common = sorted(set(a[proxy]) & set(b[proxy]))
@@ -42,7 +43,7 @@ def main() -> None:
         y = np.array([b[proxy][c] for c in common], dtype=float)
         ok = np.isfinite(x) & np.isfinite(y)
         cells = [f"{spearman(x[ok], y[ok]):.3f}"]
-        column = {ours: theirs for theirs, ours in REFERENCE_NAMES.items()}.get(proxy, proxy)
+        column = reference_name.get(proxy, proxy)
         if reference is not None and column in reference.columns:
             r = reference.reindex(common)[column].to_numpy(dtype=float)
             ok &= np.isfinite(r)

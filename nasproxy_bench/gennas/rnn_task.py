@@ -45,6 +45,8 @@ from nasproxy_bench.gennas.task import (
     _integer,
     _keys,
     _number,
+    _one_of,
+    _option,
     document_of,
     math_hash,
 )
@@ -117,8 +119,7 @@ def parse_rnn_task(doc: Any, *, source: str = "rnn task") -> RnnTask:
             raise _fail(f"{source}.{field}", "expected a string")
     shape = {k: _integer(doc.get(k, v), f"{source}.{k}", 1, 4096) for k, v in DEFAULT_SHAPE.items()}
     noise = _keys(doc.get("noise", {"type": "none", "level": 0.0}), f"{source}.noise", {"type", "level"}, {"type"})
-    if noise["type"] not in NOISE_TYPES:
-        raise _fail(f"{source}.noise.type", f"expected one of {', '.join(NOISE_TYPES)}, got {noise['type']!r}")
+    _one_of(noise["type"], f"{source}.noise.type", NOISE_TYPES)
     level = _number(noise.get("level", 0.0), f"{source}.noise.level", 0.0, 10.0)
     train = {**DEFAULT_TRAINING, **_keys(doc.get("training", {}), f"{source}.training", set(DEFAULT_TRAINING), set())}
     training = RnnTraining(
@@ -129,12 +130,7 @@ def parse_rnn_task(doc: Any, *, source: str = "rnn task") -> RnnTask:
     provenance = doc.get("provenance")
     if provenance is not None and not isinstance(provenance, dict):
         raise _fail(f"{source}.provenance", "expected an object")
-    dropouts = None
-    if "network" in doc:
-        dropouts = _keys(doc["network"], f"{source}.network", {"dropouts"}, {"dropouts"})["dropouts"]
-        if dropouts not in DROPOUTS:
-            raise _fail(f"{source}.network.dropouts", f"expected one of {', '.join(DROPOUTS)}, got {dropouts!r}")
-        dropouts = None if dropouts == "none" else dropouts  # the same computation as no field: the same hash
+    dropouts = _option(doc, "network", "dropouts", DROPOUTS, source)
     return RnnTask(doc.get("name", ""), shape["length"], shape["batch"], shape["dimension"], noise["type"], level, training,
                    _bases(doc["input"], f"{source}.input"), _bases(doc["target"], f"{source}.target"),
                    doc.get("description", ""), provenance, dropouts)

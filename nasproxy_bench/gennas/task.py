@@ -138,6 +138,21 @@ def _integer(value: Any, where: str, low: int, high: int) -> int:
     return value
 
 
+def _one_of(value: Any, where: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise _fail(where, f"expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _option(doc: dict[str, Any], field: str, key: str, choices: tuple[str, ...], source: str) -> str | None:
+    """``doc[field][key]``, one of ``choices``; None when the field is absent or holds ``choices[0]``, the
+    neutral choice (the same computation as no field, so the same task hash)."""
+    if field not in doc:
+        return None
+    value = _one_of(_keys(doc[field], f"{source}.{field}", {key}, {key})[key], f"{source}.{field}.{key}", choices)
+    return None if value == choices[0] else value
+
+
 def _keys(doc: Any, where: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise _fail(where, f"expected an object, got {type(doc).__name__}")
@@ -153,8 +168,7 @@ def _keys(doc: Any, where: str, allowed: set[str], required: set[str]) -> dict[s
 def _base(doc: Any, where: str) -> Base:
     common = {"base", "channels", "level", "local"}
     kind = doc.get("base") if isinstance(doc, dict) else None
-    if kind not in BASES:
-        raise _fail(f"{where}.base", f"expected one of {', '.join(BASES)}, got {kind!r}")
+    _one_of(kind, f"{where}.base", BASES)
     extra = {"sin1d": {"band", "frequencies", "phase", "axis"}, "sin2d": {"band", "frequencies", "phase"},
              "dot": {"fraction"}, "gdot": {"fraction"}, "resize": set(), "zero": set()}[kind]
     if kind == "resize":
@@ -170,9 +184,7 @@ def _base(doc: Any, where: str) -> Base:
         if ("band" in doc) == ("frequencies" in doc):
             raise _fail(where, "a sin base needs exactly one of 'band' or 'frequencies'")
         if "band" in doc:
-            if doc["band"] not in BANDS:
-                raise _fail(f"{where}.band", f"expected one of {', '.join(BANDS)}, got {doc['band']!r}")
-            fields["band"] = doc["band"]
+            fields["band"] = _one_of(doc["band"], f"{where}.band", BANDS)
         else:
             freqs = doc["frequencies"]
             if not isinstance(freqs, list) or not freqs:
@@ -181,10 +193,7 @@ def _base(doc: Any, where: str) -> Base:
         phase = doc.get("phase", "random")
         fields["phase"] = None if phase == "random" else _number(phase, f"{where}.phase", -100.0, 100.0)
         if kind == "sin1d":
-            axis = doc.get("axis", "random")
-            if axis not in AXES:
-                raise _fail(f"{where}.axis", f"expected one of {', '.join(AXES)}, got {axis!r}")
-            fields["axis"] = axis
+            fields["axis"] = _one_of(doc.get("axis", "random"), f"{where}.axis", AXES)
     if kind in ("dot", "gdot"):
         fields["fraction"] = _number(doc.get("fraction", 1.0), f"{where}.fraction", 0.0, 1.0, low_open=True)
     return Base(**fields)
@@ -208,8 +217,7 @@ def parse_task(doc: Any, *, source: str = "task") -> Task:
     if not isinstance(name, str):
         raise _fail(f"{source}.name", "expected a string")
     noise = _keys(doc.get("noise", {"type": "none", "level": 0.0}), f"{source}.noise", {"type", "level"}, {"type"})
-    if noise["type"] not in NOISE_TYPES:
-        raise _fail(f"{source}.noise.type", f"expected one of {', '.join(NOISE_TYPES)}, got {noise['type']!r}")
+    _one_of(noise["type"], f"{source}.noise.type", NOISE_TYPES)
     level = _number(noise.get("level", 0.0), f"{source}.noise.level", 0.0, 10.0)
     train = _keys(doc.get("training", {}), f"{source}.training", set(DEFAULT_TRAINING), set())
     train = {**DEFAULT_TRAINING, **train}
@@ -260,15 +268,8 @@ def parse_task(doc: Any, *, source: str = "task") -> Task:
         if "channels" in network:
             channels = _integer(network["channels"], f"{source}.network.channels", 1, MAX_CHANNELS)
         if "cell_batchnorm" in network:
-            cell_bn = network["cell_batchnorm"]
-            if cell_bn not in CELL_BATCHNORMS:
-                raise _fail(f"{source}.network.cell_batchnorm", f"expected one of {', '.join(CELL_BATCHNORMS)}, got {cell_bn!r}")
-    augment = None
-    if "batch" in doc:
-        augment = _keys(doc["batch"], f"{source}.batch", {"augment"}, {"augment"})["augment"]
-        if augment not in AUGMENTS:
-            raise _fail(f"{source}.batch.augment", f"expected one of {', '.join(AUGMENTS)}, got {augment!r}")
-        augment = None if augment == "none" else augment  # the same computation as no field: the same hash
+            cell_bn = _one_of(network["cell_batchnorm"], f"{source}.network.cell_batchnorm", CELL_BATCHNORMS)
+    augment = _option(doc, "batch", "augment", AUGMENTS, source)
     return Task(name, noise["type"], level, training, train_w, eval_w, tuple(stages), description, provenance, channels, cell_bn,
                 augment)
 
