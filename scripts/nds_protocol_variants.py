@@ -19,6 +19,10 @@ build them, and scored by our proxies (``synflow``, ``naswot``, ...) through the
 - ``fbnas-torch-init``: as ``fbnas`` but with PyTorch's default initialisation (isolates pycls's init).
 - ``official-width-groups``: the official network with only ``num_gs`` read as group width.
 
+``--inputs gaussian`` replaces the images of the batch with N(0, 1) noise of the same shape
+(seeded), to measure how much a data-dependent proxy's ranking rests on the image content
+(the variant column then reads ``<variant>+gaussian``).
+
 Rows go to a CSV (resumable: done (arch, proxy) pairs are skipped); ``--summary`` prints the
 Spearman correlation of each proxy with best-epoch and final-epoch accuracy.
 
@@ -140,6 +144,12 @@ def score(args: argparse.Namespace) -> None:
     dataset = bench.dataset(args.dataset)
     specs = [get_proxy(p) for p in args.proxies.split(",")]
     batches = task_batches(dataset, root, args.seed, args.batch_size, 1)
+    variant = args.variant
+    if args.inputs == "gaussian":
+        noise = torch.Generator().manual_seed(args.seed)
+        batches = [dataclasses.replace(b, x=torch.randn(b.x.shape, generator=noise), source="N(0, 1) noise")
+                   for b in batches]
+        variant += "+gaussian"
     done = done_rows(args.out)
     new_file = not args.out.exists()
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +158,7 @@ def score(args: argparse.Namespace) -> None:
         if new_file:
             writer.writeheader()
         for arch in bench.sample(args.n, args.sample_seed):
-            todo = [s for s in specs if (bench.name, dataset.name, args.variant, arch, s.name) not in done]
+            todo = [s for s in specs if (bench.name, dataset.name, variant, arch, s.name) not in done]
             if not todo:
                 continue
             torch.manual_seed(args.seed)
@@ -158,7 +168,7 @@ def score(args: argparse.Namespace) -> None:
             ctx = ProxyContext(bench, arch, dataset, model, batches, args.seed, torch.device("cpu"), frozenset(s.name for s in specs))
             for spec in todo:
                 record = evaluate(spec, ctx)
-                writer.writerow({"benchmark": bench.name, "dataset": dataset.name, "variant": args.variant, "arch": arch,
+                writer.writerow({"benchmark": bench.name, "dataset": dataset.name, "variant": variant, "arch": arch,
                                  "proxy": spec.name, "score": record.score, "status": record.status, "seconds": round(record.wall_s, 3)})
             f.flush()
 
@@ -191,6 +201,8 @@ def main() -> None:
     parser.add_argument("--sample-seed", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0, help="init and batch seed")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--inputs", choices=("dataset", "gaussian"), default="dataset",
+                        help="the dataset's batch (default) or N(0, 1) noise of its shape")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--summary", action="store_true")
     args = parser.parse_args()

@@ -1,5 +1,6 @@
-# Usage: python docs/gennas_experiments/paired.py BENCH DATASET STORE_A PROXY_A STORE_B PROXY_B [[LABEL_DATASET/]METRIC]
+# Usage: python docs/gennas_experiments/paired.py BENCH DATASET[:DATASET_B] STORE_A PROXY_A STORE_B PROXY_B [[LABEL_DATASET/]METRIC]
 #   e.g. ... nb201 cifar10 A.h5 P_A B.h5 P_B cifar10-valid/valid_acc  (NB201 CIFAR-10 scores vs the paper's labels)
+#   DATASET:DATASET_B takes B's scores from another dataset's run (e.g. cifar100:ImageNet16-120, labels of the first)
 """Two GenNAS variants on the architectures both scored: SPR of each (-loss vs ground truth) and the
 paired bootstrap difference B - A (95% percentile interval, 2,000 resamples of architectures).
 
@@ -29,13 +30,15 @@ def stored(store: str, proxy: str, bench: str, dataset: str):
 
 
 def main() -> None:
-    bench_name, dataset, store_a, proxy_a, store_b, proxy_b = sys.argv[1:7]
+    bench_name, datasets, store_a, proxy_a, store_b, proxy_b = sys.argv[1:7]
+    dataset, _, dataset_b = datasets.partition(":")
     metric = sys.argv[7] if len(sys.argv) > 7 else None
     label_dataset = dataset
     if metric and "/" in metric:
         label_dataset, metric = metric.split("/", 1)
     bench = open_benchmark(bench_name, Path(os.environ.get("NASPROXY_DATA", "../shared")))
-    a, b = stored(store_a, proxy_a, bench_name, dataset), stored(store_b, proxy_b, bench_name, dataset)
+    a = stored(store_a, proxy_a, bench_name, dataset)
+    b = stored(store_b, proxy_b, bench_name, dataset_b or dataset)
     common = a.index.intersection(b.index)
     sign = bench.dataset(label_dataset).metric(metric).direction.sign()  # higher = better for every label
     truth = sign * bench.ground_truth(label_dataset, metric).reindex(common).to_numpy(dtype=float)
