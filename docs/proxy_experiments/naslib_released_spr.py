@@ -25,8 +25,7 @@ def task_spr(entries: dict, proxy: str) -> tuple[float, int]:
              if proxy in e and math.isfinite(e[proxy]["score"]) and e[proxy]["score"] != FAILED]
     if len(pairs) < 10:
         return math.nan, len(pairs)
-    scores, labels = zip(*pairs)
-    return spearmanr(scores, labels)[0], len(pairs)
+    return spearmanr([p[0] for p in pairs], [p[1] for p in pairs])[0], len(pairs)
 
 
 def main() -> None:
