@@ -49,6 +49,7 @@ from nasproxy_bench.adapters.nds.arch import AnyNetArch, CellArch
 from nasproxy_bench.adapters.nds.cells import CellNetwork
 from nasproxy_bench.config import resolve_data_root
 from nasproxy_bench.errors import NasproxyError
+from nasproxy_bench.inputs import Batch
 from nasproxy_bench.proxies.base import ProxyContext
 from nasproxy_bench.registry import get_benchmark, get_proxy
 from nasproxy_bench.runner import evaluate, task_batches
@@ -130,6 +131,12 @@ def build_variant(net: object, variant: str, official: nn.Module) -> nn.Module:
     raise NasproxyError(f"variant {variant!r} does not apply to {type(net).__name__} spaces")
 
 
+def gaussian_batches(batches: list[Batch], seed: int) -> list[Batch]:
+    """The same batches with their images replaced by seeded N(0, 1) noise (labels kept)."""
+    noise = torch.Generator().manual_seed(seed)
+    return [dataclasses.replace(b, x=torch.randn(b.x.shape, generator=noise), source="N(0, 1) noise") for b in batches]
+
+
 def done_rows(out: Path) -> set[tuple[str, ...]]:
     if not out.exists():
         return set()
@@ -146,9 +153,7 @@ def score(args: argparse.Namespace) -> None:
     batches = task_batches(dataset, root, args.seed, args.batch_size, 1)
     variant = args.variant
     if args.inputs == "gaussian":
-        noise = torch.Generator().manual_seed(args.seed)
-        batches = [dataclasses.replace(b, x=torch.randn(b.x.shape, generator=noise), source="N(0, 1) noise")
-                   for b in batches]
+        batches = gaussian_batches(batches, args.seed)
         variant += "+gaussian"
     done = done_rows(args.out)
     new_file = not args.out.exists()

@@ -66,3 +66,15 @@ def test_variant_that_does_not_apply_is_a_one_line_error(variants) -> None:
                               "width": 8, "depth": 3, "aux": False})
     with pytest.raises(NasproxyError, match="does not apply to CellArch"):
         variants.build_variant(cell, "fbnas", torch.nn.Identity())
+
+
+def test_gaussian_batches_replace_only_the_images(variants) -> None:
+    from nasproxy_bench.inputs import Batch
+
+    batch = Batch(torch.zeros(4, 3, 8, 8), torch.arange(4), "cifar100", True, 0)
+    first = variants.gaussian_batches([batch], seed=3)[0]
+    again = variants.gaussian_batches([batch], seed=3)[0]
+    other = variants.gaussian_batches([batch], seed=4)[0]
+    assert first.x.shape == batch.x.shape and torch.equal(first.x, again.x) and not torch.equal(first.x, other.x)
+    assert torch.equal(first.y, batch.y) and first.source == "N(0, 1) noise"
+    assert abs(first.x.std().item() - 1.0) < 0.2  # 768 draws of N(0, 1)
