@@ -1,5 +1,7 @@
 """Score NDS ImageNet architectures under the network constructions of other code bases.
 
+(``--variant official`` with ``--inputs gaussian`` works on any benchmark, e.g. NB201.)
+
 An experiment for the NDS fidelity gaps in ``docs/proxies.md``, not part of the package: the
 networks are built here (our own code) the way the loaders of NASWOT / GenNAS / GenNAS-Zero
 build them, and scored by our proxies (``synflow``, ``naswot``, ...) through the same
@@ -149,7 +151,8 @@ def score(args: argparse.Namespace) -> None:
     root = resolve_data_root(None)
     bench = get_benchmark(args.benchmark)(root)
     dataset = bench.dataset(args.dataset)
-    specs = [get_proxy(p) for p in args.proxies.split(",")]
+    # rows name a proxy as the user did (a registered name or gennas:path/to/task.json), so --summary can resolve it
+    specs = {ref: get_proxy(ref) for ref in args.proxies.split(",")}
     batches = task_batches(dataset, root, args.seed, args.batch_size, 1)
     variant = args.variant
     if args.inputs == "gaussian":
@@ -163,18 +166,20 @@ def score(args: argparse.Namespace) -> None:
         if new_file:
             writer.writeheader()
         for arch in bench.sample(args.n, args.sample_seed):
-            todo = [s for s in specs if (bench.name, dataset.name, variant, arch, s.name) not in done]
+            todo = [ref for ref in specs if (bench.name, dataset.name, variant, arch, ref) not in done]
             if not todo:
                 continue
             torch.manual_seed(args.seed)
             official = bench.build(arch, dataset.name)
             torch.manual_seed(args.seed)
-            model = build_variant(bench.parse(arch).net, args.variant, official).train()
-            ctx = ProxyContext(bench, arch, dataset, model, batches, args.seed, torch.device("cpu"), frozenset(s.name for s in specs))
-            for spec in todo:
-                record = evaluate(spec, ctx)
+            model = official if args.variant == "official" else build_variant(bench.parse(arch).net, args.variant, official)
+            model.train()
+            names = frozenset(s.name for s in specs.values())
+            ctx = ProxyContext(bench, arch, dataset, model, batches, args.seed, torch.device("cpu"), names)
+            for ref in todo:
+                record = evaluate(specs[ref], ctx)
                 writer.writerow({"benchmark": bench.name, "dataset": dataset.name, "variant": variant, "arch": arch,
-                                 "proxy": spec.name, "score": record.score, "status": record.status, "seconds": round(record.wall_s, 3)})
+                                 "proxy": ref, "score": record.score, "status": record.status, "seconds": round(record.wall_s, 3)})
             f.flush()
 
 
@@ -184,11 +189,12 @@ def summary(args: argparse.Namespace) -> None:
     lines = []
     for (bench_name, dataset, variant, proxy), group in rows.groupby(["benchmark", "dataset", "variant", "proxy"], sort=False):
         bench = get_benchmark(bench_name)(root)
-        ok = group[group["status"] == "ok"].set_index("arch")["score"]
+        ok = group[group["status"] == "ok"].set_index("arch")["score"] * get_proxy(proxy).direction.sign()
         line = {"benchmark": bench_name, "dataset": dataset, "variant": variant, "proxy": proxy,
                 "n_scored": len(group), "n_error": int((group["status"] != "ok").sum())}
-        for metric in ("test_acc", "final_acc"):
-            truth = bench.ground_truth(dataset, metric).reindex(ok.index)
+        metrics = [m.name for m in bench.dataset(dataset).metrics if m.name in ("test_acc", "final_acc")]
+        for metric in metrics:
+            truth = bench.ground_truth(dataset, metric).reindex(ok.index) * bench.dataset(dataset).metric(metric).direction.sign()
             keep = truth.notna() & ok.notna()
             line[f"n_{metric}"] = int(keep.sum())
             line[f"spr_{metric}"] = round(float(stats.spearmanr(ok[keep], truth[keep])[0]), 3) if keep.sum() > 2 else math.nan
