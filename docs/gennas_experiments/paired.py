@@ -1,6 +1,7 @@
 # Usage: python docs/gennas_experiments/paired.py BENCH DATASET[:DATASET_B] STORE_A PROXY_A STORE_B PROXY_B [[LABEL_DATASET/]METRIC]
 #   e.g. ... nb201 cifar10 A.h5 P_A B.h5 P_B cifar10-valid/valid_acc  (NB201 CIFAR-10 scores vs the paper's labels)
 #   DATASET:DATASET_B takes B's scores from another dataset's run (e.g. cifar100:ImageNet16-120, labels of the first)
+#   a STORE ending in .csv is read as the rows of scripts/nds_protocol_variants.py (e.g. its --inputs gaussian runs)
 """Two GenNAS variants on the architectures both scored: SPR of each (-loss vs ground truth) and the
 paired bootstrap difference B - A (95% percentile interval, 2,000 resamples of architectures).
 
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from nasproxy_bench.gennas.proxies import spec_for
 from nasproxy_bench.metrics import spearman
@@ -20,6 +22,12 @@ from nasproxy_bench.store import ResultStore
 
 
 def stored(store: str, proxy: str, bench: str, dataset: str):
+    if store.endswith(".csv"):  # rows of scripts/nds_protocol_variants.py (proxy named as given there)
+        rows = pd.read_csv(store)
+        rows = rows[(rows["benchmark"] == bench) & (rows["dataset"] == dataset) & (rows["proxy"] == proxy) & (rows["status"] == "ok")]
+        if rows.empty:
+            sys.exit(f"{store} has no {bench}/{dataset} rows of {proxy}")
+        return -rows.set_index("arch")["score"]
     name = spec_for(proxy).name if proxy.endswith(".json") else proxy  # CNN or RNN task file
     # any stored version: NB201 GenNAS scores are bit-identical across v1/v2 (docs/gennas.md)
     groups = [g for g in ResultStore(Path(store)).groups.values()
