@@ -140,3 +140,14 @@ def test_table2_adds_the_paper_labels_where_they_differ_from_ours(fake_root, tmp
     row = next(x for x in text.splitlines() if x.startswith("| nb201 | cifar10 |"))
     assert f"{test_rho:.2f} [" in row  # the main row stays against our default label
     assert "paper's labels" not in table2(store, truth_of)  # only when asked
+
+
+def test_table_cells_below_ten_architectures_have_no_interval(fake_root, tmp_path):
+    bench = open_benchmark("nb201", fake_root)
+    archs = bench.sample(40, 0)
+    truth = bench.ground_truth("cifar10")[archs]
+    store = _store_with(tmp_path / "s.h5", {"gennas_combo": -truth[:9], "gennas_single": -truth[:10]})
+    truth_of = lambda b, d: open_benchmark(b, fake_root).ground_truth(d)  # noqa: E731
+    row = next(line for line in table2(store, truth_of).splitlines() if line.startswith("| nb201 | cifar10 |"))
+    assert "1.00 (n=9)" in row  # combo: rho without an interval
+    assert "1.00 [1.00, 1.00] (n=10)" in row  # single: 10 architectures get one
