@@ -42,7 +42,7 @@ def _stats(values: list[float]) -> tuple[float, float]:
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return math.nan, math.nan
-    return float(np.mean(finite)), float(np.std(finite, ddof=1)) if len(finite) > 1 else 0.0
+    return float(np.mean(finite)), float(np.std(finite, ddof=1)) if len(finite) > 1 else math.nan  # one seed: no spread
 
 
 def search_summary(outcomes: Iterable[SearchOutcome]) -> pd.DataFrame:
@@ -77,7 +77,9 @@ def search_summary(outcomes: Iterable[SearchOutcome]) -> pd.DataFrame:
 
 
 def _pm(mean: float, std: float, digits: int = 2) -> str:
-    return "–" if not math.isfinite(mean) else f"{mean:.{digits}f} ± {std:.{digits}f}"
+    if not math.isfinite(mean):
+        return "–"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}" if math.isfinite(std) else f"{mean:.{digits}f}"
 
 
 def _num(value: float) -> str:
