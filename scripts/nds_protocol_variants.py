@@ -153,6 +153,7 @@ def score(args: argparse.Namespace) -> None:
     dataset = bench.dataset(args.dataset)
     # rows name a proxy as the user did (a registered name or gennas:path/to/task.json), so --summary can resolve it
     specs = {ref: get_proxy(ref) for ref in args.proxies.split(",")}
+    names = frozenset(s.name for s in specs.values())
     batches = task_batches(dataset, root, args.seed, args.batch_size, 1)
     variant = args.variant
     if args.inputs == "gaussian":
@@ -174,7 +175,6 @@ def score(args: argparse.Namespace) -> None:
             torch.manual_seed(args.seed)
             model = official if args.variant == "official" else build_variant(bench.parse(arch).net, args.variant, official)
             model.train()
-            names = frozenset(s.name for s in specs.values())
             ctx = ProxyContext(bench, arch, dataset, model, batches, args.seed, torch.device("cpu"), names)
             for ref in todo:
                 record = evaluate(specs[ref], ctx)

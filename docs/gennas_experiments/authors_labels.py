@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from nasproxy_bench.bootstrap import correlation_ci
+from nasproxy_bench.config import resolve_data_root
 from nasproxy_bench.metrics import spearman
 from nasproxy_bench.registry import open_benchmark
 from nasproxy_bench.report import current_groups, group_scores
@@ -23,7 +24,7 @@ def nb201_string(nodes: list[list[int]]) -> str:
 
 
 store_path, dataset, label_path = sys.argv[1:4]
-bench = open_benchmark("nb201", Path("/work/shared"))
+bench = open_benchmark("nb201", resolve_data_root(None))
 authors = pd.Series({nb201_string(cell): acc for cell, acc in json.loads(Path(label_path).read_text())})
 ours = bench.ground_truth(dataset)
 common = authors.index.intersection(ours.index)

@@ -15,12 +15,12 @@ the three share every initial weight. Resumable: one JSON line per architecture.
 """
 import argparse
 import json
-import os
 from pathlib import Path
 
 import torch
 
 from nasproxy_bench.adapters.nbnlp.network import Dropouts, RecurrentLM
+from nasproxy_bench.config import resolve_data_root
 from nasproxy_bench.gennas.proxies import spec_for
 from nasproxy_bench.gennas.rnn import rnn_regression_score
 from nasproxy_bench.gennas.rnn_task import load_rnn_preset
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--task", type=str)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    bench = open_benchmark("nbnlp", Path(os.environ.get("NASPROXY_DATA", "../shared")))
+    bench = open_benchmark("nbnlp", resolve_data_root(None))
     task = load_rnn_preset("gennas_rnn_combo")
     stored = {}
     if args.store and args.task:

@@ -7,13 +7,13 @@ paired bootstrap difference B - A (95% percentile interval, 2,000 resamples of a
 
 PROXY is the stored proxy name (a preset name, or ``gennas:<16 hex>`` for a task file; a path to a
 task file is turned into that name)."""
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from nasproxy_bench.config import resolve_data_root
 from nasproxy_bench.gennas.proxies import spec_for
 from nasproxy_bench.metrics import spearman
 from nasproxy_bench.registry import open_benchmark
@@ -44,7 +44,7 @@ def main() -> None:
     label_dataset = dataset
     if metric and "/" in metric:
         label_dataset, metric = metric.split("/", 1)
-    bench = open_benchmark(bench_name, Path(os.environ.get("NASPROXY_DATA", "../shared")))
+    bench = open_benchmark(bench_name, resolve_data_root(None))
     a = stored(store_a, proxy_a, bench_name, dataset)
     b = stored(store_b, proxy_b, bench_name, dataset_b or dataset)
     common = a.index.intersection(b.index)

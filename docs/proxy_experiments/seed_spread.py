@@ -7,13 +7,13 @@ metric [95% bootstrap CI], the Spearman agreement of every pair of seeds, and th
 seed-averaged rank (the score a user gets by averaging seeds).
 """
 import itertools
-import os
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 from nasproxy_bench.bootstrap import correlation_ci
+from nasproxy_bench.config import resolve_data_root
 from nasproxy_bench.metrics import spearman
 from nasproxy_bench.registry import open_benchmark
 from nasproxy_bench.report import group_scores
@@ -22,7 +22,7 @@ from nasproxy_bench.store import ResultStore
 
 def main() -> None:
     bench_name, dataset, proxy, *stores = sys.argv[1:]
-    bench = open_benchmark(bench_name, Path(os.environ.get("NASPROXY_DATA", "../shared")))
+    bench = open_benchmark(bench_name, resolve_data_root(None))
     by_seed = {}
     for store in stores:
         for group in ResultStore(Path(store)).groups.values():
