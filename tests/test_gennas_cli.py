@@ -71,7 +71,7 @@ def test_run_with_a_task_file_scores_and_stores_it(fake_root, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_task_file_with_two_workers_stores_what_a_sequential_run_stores(fake_root, tmp_path):
+def test_task_file_with_two_workers_stores_what_a_sequential_run_stores(fake_root, tmp_path, one_thread):
     """Worker processes never read the file: the task document travels with each chunk."""
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps({"schema": "gennas-task", "version": 1, "training": {"iterations": 2},
