@@ -8,6 +8,9 @@ from scipy.stats import rankdata
 from nasproxy_bench.metrics import scored_pairs
 
 _PAIR_BUDGET = 4_000_000  # resamples x pairs held in memory at once by the Kendall bootstrap
+# Below this many architectures a percentile bootstrap of a rank correlation has too few distinct
+# resamples to mean anything (n = 3 gives intervals like [1.00, 1.00]): no interval (NaN, NaN).
+MIN_CI_N = 10
 
 
 def spearman_rows(s: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -34,14 +37,17 @@ def kendall_rows(s: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def correlation_ci(scores: np.ndarray, truth: np.ndarray, kind: str = "spearman", *, resamples: int = 1000,
                    level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of Spearman's ρ or Kendall's tau-b over architectures (pairs kept as in ``metrics``)."""
+    """Percentile bootstrap interval of Spearman's ρ or Kendall's tau-b over architectures (pairs kept as in ``metrics``).
+
+    (NaN, NaN) when fewer than ``MIN_CI_N`` pairs are scored.
+    """
     if kind not in ("spearman", "kendall"):
         raise ValueError(f"unknown correlation {kind!r}: use 'spearman' or 'kendall'")
     mask = scored_pairs(scores, truth)
     # Both correlations depend only on order, so resample ranks: ±inf scores (e.g. log 0) then
     # compare like any other value instead of giving inf − inf = NaN pair signs.
     s, t = rankdata(scores[mask]), rankdata(truth[mask])
-    if len(s) < 3:
+    if len(s) < MIN_CI_N:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(s), size=(resamples, len(s)))

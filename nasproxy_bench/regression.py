@@ -2,7 +2,9 @@
 
 The baseline file records a small fixed configuration and each proxy's SPR@All on it. A check
 recomputes that configuration from scratch (a fresh temporary store, so the current code is
-what runs) and fails if any proxy moved by more than the tolerance.
+what runs) and fails if any proxy moved by more than the tolerance. It runs on one torch thread
+(``CHECK_THREADS``): a trained proxy's scores depend on the thread count through the order of float
+sums, and at the baseline's small n that moved GenNAS's SPR by 0.05 between 1 and 2 threads.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ import torch
 
 from nasproxy_bench.config import RunConfig
 from nasproxy_bench.errors import DataError, NasproxyError
+from nasproxy_bench.execution.threads import torch_threads
 from nasproxy_bench.report import summarize
 from nasproxy_bench.runner import run
 from nasproxy_bench.store import ResultStore
+
+CHECK_THREADS = 1  # the same on every machine, whatever its core count; the workers' count too
 
 
 @dataclass
@@ -39,7 +44,7 @@ class CheckConfig:
 
 def compute(config: CheckConfig, data_root: Path) -> dict[str, float]:
     """SPR@All of every proxy of ``config``, computed from scratch."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, torch_threads(CHECK_THREADS):
         store_path = Path(tmp) / "check.h5"
         run(RunConfig(config.benchmark, config.dataset, list(config.proxies), n=config.n, sample_seed=config.sample_seed,
                       seeds=list(config.seeds), batch_size=config.batch_size, data_root=data_root, store=store_path),

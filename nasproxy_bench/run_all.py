@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from nasproxy_bench.config import RunConfig
 from nasproxy_bench.errors import DataError, MissingGroundTruth, NasproxyError
+from nasproxy_bench.execution.threads import torch_threads
 from nasproxy_bench.registry import get_benchmark
 
 # Proxies of --all when --proxies is not given: the zero-cost literature's core six (structural,
@@ -193,12 +193,8 @@ def estimate(plan: AllPlan, store_path: Path, *, probe: bool = True) -> None:
             continue
         key = (config.benchmark, tuple(names), config.batch_size)
         if probe and key not in probed:
-            before = torch.get_num_threads()
-            torch.set_num_threads(1)  # as in the workers
-            try:
+            with torch_threads(1):  # as in the workers
                 probed[key] = probe_seconds(config)
-            finally:
-                torch.set_num_threads(before)
         task.per_arch_s = probed.get(key, math.nan)
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from nasproxy_bench.adapters.nb201 import NB201Arch
 from nasproxy_bench.adapters.nb201.network import OPS
+from nasproxy_bench.execution.threads import torch_threads
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -103,7 +103,5 @@ def fake_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def one_thread():
     """Sequential runs use one torch thread, as every worker does, so float sums run in the same order."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nasproxy_bench.bootstrap import correlation_ci, kendall_rows, spearman_ci, spearman_rows
+from nasproxy_bench.bootstrap import MIN_CI_N, correlation_ci, kendall_rows, spearman_ci, spearman_rows
 
 
 def test_row_correlations_match_scipy_with_ties():
@@ -37,6 +37,9 @@ def test_intervals_contain_the_estimate_and_narrow_with_n():
         assert high_all - low_all < high - low
     assert spearman_ci(scores, truth) == correlation_ci(scores, truth, "spearman")
     assert all(math.isnan(v) for v in correlation_ci(scores[:2], truth[:2], "kendall"))
+    # Below MIN_CI_N pairs no interval: at n = 3 a perfect ranking would give [1.00, 1.00].
+    assert all(math.isnan(v) for v in correlation_ci(truth[:MIN_CI_N - 1], truth[:MIN_CI_N - 1], "spearman"))
+    assert all(math.isfinite(v) for v in correlation_ci(scores[:MIN_CI_N], truth[:MIN_CI_N], "spearman"))
     with pytest.raises(ValueError, match="kendall"):
         correlation_ci(scores, truth, "pearson")
 

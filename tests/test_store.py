@@ -78,12 +78,10 @@ def test_merge_adds_missing_records_keeps_ours_and_counts_conflicts(tmp_path):
 def test_run_provenance_records_the_cpu_thread_count():
     import torch
 
+    from nasproxy_bench.execution.threads import torch_threads
     from nasproxy_bench.runner import provenance
 
     before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
+    with torch_threads(1):
         assert provenance(torch.device("cpu"), [])["torch_threads"] == 1
-    finally:
-        torch.set_num_threads(before)
     assert provenance(torch.device("cpu"), [])["torch_threads"] == before

@@ -91,6 +91,27 @@ def test_sign_flipped_proxy_fails_the_check(fake_root, tmp_path, monkeypatch):
         check(baseline, fake_root)
 
 
+def test_check_computes_on_one_torch_thread_and_restores_the_count(fake_root, monkeypatch):
+    """A trained proxy's scores depend on the thread count, so check pins it whatever the machine."""
+    import torch
+
+    from nasproxy_bench import regression
+
+    seen = []
+
+    def recording_run(config, progress):
+        seen.append(torch.get_num_threads())
+        return run(config, progress=progress)
+
+    monkeypatch.setattr(regression, "run", recording_run)
+    before = torch.get_num_threads()
+    with regression.torch_threads(3):
+        compute(CheckConfig(proxies=["params"], n=5, batch_size=8), fake_root)
+        assert torch.get_num_threads() == 3
+    assert seen == [regression.CHECK_THREADS] == [1]
+    assert torch.get_num_threads() == before
+
+
 def test_baseline_keeps_one_entry_per_benchmark_dataset(fake_root, tmp_path):
     from nasproxy_bench.regression import load_baseline
 

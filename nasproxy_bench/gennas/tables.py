@@ -53,11 +53,6 @@ def write_table1_tasks(out: Path) -> list[Path]:
     return [save_task(table1_task(c, s), out / f"table1_{c}_{s}.json") for s in STAGES for c in paper.TABLE1_COLUMNS]
 
 
-# Below this many architectures a percentile bootstrap of rho has too few distinct resamples to mean
-# anything (n = 3 gives intervals like [1.00, 1.00]), so a cell shows rho and n without an interval.
-MIN_CI_N = 10
-
-
 @dataclass
 class Cell:
     rho: float
@@ -89,8 +84,6 @@ def measured(store: ResultStore, truth_of: Callable[[str, str], object], benchma
     n = int((~np.isnan(s) & np.isfinite(truth)).sum())
     if n < 3:
         return Cell(float("nan"), n)
-    if n < MIN_CI_N:
-        return Cell(spearman(s, truth), n)
     low, high = spearman_ci(s, truth)
     return Cell(spearman(s, truth), n, low, high)
 
