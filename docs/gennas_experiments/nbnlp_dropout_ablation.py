@@ -24,6 +24,7 @@ from nasproxy_bench.config import resolve_data_root
 from nasproxy_bench.gennas.proxies import spec_for
 from nasproxy_bench.gennas.rnn import rnn_regression_score
 from nasproxy_bench.gennas.rnn_task import load_rnn_preset
+from nasproxy_bench.proxies.base import seeded_build
 from nasproxy_bench.registry import open_benchmark
 from nasproxy_bench.store import ResultStore
 
@@ -53,10 +54,10 @@ def main() -> None:
         if arch in done:
             continue
         row = {"arch": arch}
+        spec = bench.parse(arch)
         for name, dropouts in VARIANTS.items():
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(SEED * 1_000_003)  # as ProxyContext.model_variant (repeat 0)
-                net = RecurrentLM(bench.parse(arch), vocab, dropouts=dropouts).train()
+            # initialised as ProxyContext.model_variant initialises it (repeat 0)
+            net = seeded_build(SEED, 0, lambda s=spec, d=dropouts: RecurrentLM(s, vocab, dropouts=d)).train()
             row[name] = rnn_regression_score(net, task, SEED)
         if arch in stored:
             row["official"] = stored[arch]

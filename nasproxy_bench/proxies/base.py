@@ -121,16 +121,23 @@ class ProxyContext:
             self.arch, self.dataset.name, channels=channels, cell_bn=cell_bn, dropouts=dropouts))
 
     def _seeded_build(self, repeat: int, build: Callable[[], nn.Module]) -> nn.Module:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed * 1_000_003 + repeat)
-            model = build()
-        return model.to(self.device).train()
+        return seeded_build(self.seed, repeat, build).to(self.device).train()
 
     def shared(self, name: str, compute: Callable[[], Any]) -> Any:
         """Memoise ``compute()`` under ``name`` for the other proxies of this architecture."""
         if name not in self.cache:
             self.cache[name] = compute()
         return self.cache[name]
+
+
+def seeded_build(seed: int, repeat: int, build: Callable[[], nn.Module]) -> nn.Module:
+    """``build()`` under torch seed ``seed * 1_000_003 + repeat``, leaving the global RNG as it was.
+
+    How ``ProxyContext`` initialises the variants and resized copies of a network.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed * 1_000_003 + repeat)
+        return build()
 
 
 def reinit_weights(model: nn.Module, draw: Callable[[torch.Tensor], object]) -> None:
