@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     run.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="also write reports here")
     run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--retry-errors", action="store_true",
+                     help="score again the architectures whose stored record is an error (e.g. after a fix); "
+                          "ok and unsupported records are kept")
     run.add_argument("--dry-run", action="store_true", help="with --all: print the plan and cost estimate, compute nothing")
     run.add_argument("--checkpoint-every", type=float, default=60.0,
                      help="seconds between store checkpoints (default 60; inf: only at the end, the journal keeps every record)")
@@ -289,7 +292,7 @@ def _run_configs(args: argparse.Namespace, data_root: Path) -> list[RunConfig]:
         batch_size=args.batch_size or 64, device=args.device, data_root=data_root, store=args.store,
         trust_pickles=args.trust_pickles, checkpoint_s=args.checkpoint_every,
         workers=args.workers, plugins=list(args.plugin), executor=args.executor, address=args.address,
-        gpus_per_worker=args.gpus_per_worker,
+        gpus_per_worker=args.gpus_per_worker, retry_errors=args.retry_errors,
     )
     if args.arch_list is not None and args.all:
         raise NasproxyError("--arch-list works with one --benchmark/--dataset, not with --all")

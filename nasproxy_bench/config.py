@@ -54,6 +54,9 @@ class RunConfig:
         address: Ray cluster address (``auto``, ``ray://host:10001``); ``None`` starts a local Ray.
         gpus_per_worker: with ``--device cuda``: the GPU share of each worker (0.25: four workers
             per GPU); ``None`` is one GPU per Ray actor, and one worker per GPU round-robin in the pool.
+        retry_errors: score again the architectures whose stored record is an ``error`` (after a
+            fix); by default every stored record counts as done. ``ok`` and ``unsupported`` records
+            are never recomputed; a retried record replaces the error.
     """
 
     benchmark: str
@@ -74,3 +77,4 @@ class RunConfig:
     executor: str = "local"
     address: str | None = None
     gpus_per_worker: float | None = None
+    retry_errors: bool = False

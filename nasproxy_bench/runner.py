@@ -224,6 +224,11 @@ def run(config: RunConfig, *, progress: bool = True, executor: Executor | None =
             executor.close()
 
 
+def _needs_score(done: dict[str, Record], arch: str, retry_errors: bool) -> bool:
+    record = done.get(arch)
+    return record is None or (retry_errors and record.status == STATUS_ERROR)
+
+
 def _run(config: RunConfig, benchmark: Benchmark, dataset: Dataset, specs: list[ProxySpec], archs: list[str],
          sample_seed: int, executor: Executor, progress: bool, on_scored: Callable[[int], None] | None) -> RunSummary:
     from nasproxy_bench.gennas.proxies import task_documents
@@ -237,7 +242,8 @@ def _run(config: RunConfig, benchmark: Benchmark, dataset: Dataset, specs: list[
             }
             for key in keys.values():  # scores a search or another sample already computed
                 store.adopt(key, archs)
-            todo = [(a, tuple(s.name for s in specs if a not in store.done(keys[s.name]))) for a in archs]
+            todo = [(a, tuple(s.name for s in specs if _needs_score(store.done(keys[s.name]), a, config.retry_errors)))
+                    for a in archs]
             todo = [(a, names) for a, names in todo if names]
             summary.skipped += len(archs) - len(todo)
             if on_scored is not None and len(archs) > len(todo):

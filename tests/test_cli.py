@@ -146,6 +146,50 @@ def test_kill_9_midway_then_resume_gives_identical_scores(fake_root, tmp_path):
     assert all(np.float64(clean[a]) == killed[a] for a in clean)
 
 
+def test_retry_errors_rescores_only_error_records_and_keeps_the_rest(fake_root, tmp_path, monkeypatch):
+    """After a fix, --retry-errors replaces the stored errors; without it a rerun keeps them; ok records are not recomputed."""
+    import dataclasses
+
+    from nasproxy_bench import registry
+    from nasproxy_bench.store import STATUS_ERROR, STATUS_OK, ResultStore
+
+    original = registry.get_proxy("l2_norm")
+    calls = []
+    broken_for = set()
+
+    def flaky(ctx):
+        calls.append(ctx.arch)
+        if ctx.arch in broken_for:
+            raise RuntimeError("bug")
+        return original.fn(ctx)
+
+    monkeypatch.setitem(registry._proxies, "l2_norm", dataclasses.replace(original, fn=flaky))
+    store = tmp_path / "s.h5"
+    args = ["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", "l2_norm", "--n", "6", "--no-progress",
+            "--data-root", str(fake_root), "--store", str(store), "--reports", str(tmp_path / "r")]
+    from nasproxy_bench.registry import open_benchmark
+
+    archs = open_benchmark("nb201", fake_root).sample(6, 0)
+    broken_for.update(archs[:2])
+    assert main(args) == 0
+
+    def records():
+        (group,) = ResultStore(store).groups.values()
+        return group.records
+
+    assert [records()[a].status for a in archs] == [STATUS_ERROR] * 2 + [STATUS_OK] * 4
+    first_ok = {a: records()[a].score for a in archs[2:]}
+    broken_for.clear()  # the fix
+    calls.clear()
+    assert main(args) == 0
+    assert calls == [] and records()[archs[0]].status == STATUS_ERROR  # a plain rerun keeps every record
+    assert main([*args, "--retry-errors"]) == 0
+    assert sorted(calls) == sorted(archs[:2])  # only the two errors were scored again
+    after = records()
+    assert all(after[a].status == STATUS_OK and np.isfinite(after[a].score) for a in archs)
+    assert {a: after[a].score for a in archs[2:]} == first_ok
+
+
 def test_params_spearman_on_real_nb201_cifar10(shared, tmp_path):
     """Done-when check of the foundation issue: SPR@All of #params on 1000 NB201 archs ~0.75."""
     reports = tmp_path / "r"

@@ -104,6 +104,32 @@ def test_gradient_proxies_use_the_task_loss():
         assert evaluate(get_proxy(name), ctx).status == STATUS_OK, name
 
 
+class CutEncoder(TinyEncoder):
+    """Runs its conv but outputs zeros, as a TransNAS cell of zeroize paths does: the loss never reaches the conv."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.conv(x)
+        return torch.zeros(x.shape[0], 4, *x.shape[2:])
+
+
+def test_grasp_scores_a_network_whose_first_layer_the_loss_does_not_reach():
+    """The first conv/linear layer gets a zero gradient without a graph; GraSP is the sum over the others.
+
+    (It used to read that layer's gradient as "no graph was kept" and record an error.)"""
+    torch.manual_seed(0)
+    net = EncoderDecoder(CutEncoder(), nn.Sequential(nn.Conv2d(4, 8, 1), nn.ReLU(), nn.Conv2d(8, 3, 1)))
+    target = torch.randn(6, 3, 5, 5)
+    ctx = dense_context(net, Regression(), target, TaskKind.REGRESSION)
+    record = evaluate(get_proxy("grasp"), ctx)
+    assert record.status == STATUS_OK, record.message
+    weights = [m.weight for m in net.decoder.modules() if isinstance(m, nn.Conv2d)]
+    grads = torch.autograd.grad(nn.functional.mse_loss(net(ctx.batch.x), target), weights, create_graph=True)
+    hessian_grad = torch.autograd.grad(sum((g * g.detach()).sum() for g in grads), weights)
+    expected = -sum(float((w.detach() * h).sum()) for w, h in zip(weights, hessian_grad, strict=True))
+    assert expected != 0.0
+    assert record.score == pytest.approx(expected, rel=1e-5)
+
+
 def test_epe_nas_is_unsupported_without_classes():
     ctx = dense_context(dense_net(), ImageToImage(), torch.randn(6, 3, 5, 5), TaskKind.DENSE)
     record = evaluate(get_proxy("epe_nas"), ctx)

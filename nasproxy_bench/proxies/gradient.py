@@ -55,9 +55,12 @@ def fisher(ctx: ProxyContext) -> float:
 def grasp(ctx: ProxyContext) -> float:
     """−Σ θ ⊙ (H g) with g = ∂L/∂θ and H the Hessian (Wang et al., ICLR'20), θ = conv/linear weights."""
     lg = loss_gradients(ctx)
-    if not lg.grads[0].requires_grad:
+    if not lg.graph:
         raise RuntimeError("loss_gradients was computed without a graph; 'grasp' must be in ctx.requested")
-    z = sum((g * g.detach()).sum() for g in lg.grads)
+    with_graph = [g for g in lg.grads if g.requires_grad]
+    if not with_graph:  # no gradient depends on the weights (the loss is linear in each): H g = 0
+        return 0.0
+    z = sum((g * g.detach()).sum() for g in with_graph)
     hessian_grad = torch.autograd.grad(z, lg.weights, allow_unused=True)
     return -_total([
         (w.detach() * hg).sum() for w, hg in zip(lg.weights, hessian_grad, strict=True) if hg is not None

@@ -49,13 +49,15 @@ class LossGradients:
 
     ``weights`` and ``grads`` are aligned lists over conv/linear layers; ``activation_terms``
     are per layer ``(sum over positions of z * dL/dz)`` of shape (batch, channels), the
-    quantity Fisher needs. With ``graph=True`` the gradients keep their graph (for GraSP).
+    quantity Fisher needs. With ``graph`` the gradients keep their graph (for GraSP); a layer the
+    loss does not reach (cut off by a zeroize path) has a zero gradient without one either way.
     """
 
     weights: list[torch.Tensor]
     grads: list[torch.Tensor]
     activation_terms: list[torch.Tensor]
     loss: torch.Tensor
+    graph: bool = False
 
 
 def _loss_gradients(ctx: ProxyContext, batch_index: int, graph: bool) -> LossGradients:
@@ -88,7 +90,7 @@ def _loss_gradients(ctx: ProxyContext, batch_index: int, graph: bool) -> LossGra
             grad = torch.zeros_like(value)
         prod = (value * grad.detach())
         terms.append(prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod)
-    return LossGradients(weights, weight_grads, terms, loss)
+    return LossGradients(weights, weight_grads, terms, loss, graph)
 
 
 def loss_gradients(ctx: ProxyContext, batch_index: int = 0) -> LossGradients:
