@@ -246,6 +246,17 @@ def test_topology_proxies_are_unsupported_without_cells(linear2):
     assert record.status == STATUS_UNSUPPORTED and "no cell graph" in record.message
 
 
+def test_synflow_bn_is_unsupported_where_batchnorm_sees_one_value_per_channel():
+    """NDS ImageNet networks at 32 px end in 1x1 maps: train-mode BatchNorm on synflow_bn's single input is undefined."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4, 5))
+    x, y = torch.randn(4, 3, 3, 3), torch.tensor([0, 1, 2, 3])
+    record = evaluate(get_proxy("synflow_bn"), context(net, x, y, n_out=5))
+    assert record.status == STATUS_UNSUPPORTED and "one value per channel" in record.message
+    wider = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 5))
+    assert score("synflow_bn", context(wider, torch.randn(4, 3, 5, 5), y, n_out=5)) > 0
+
+
 def test_task_mismatch_is_unsupported_not_a_crash(linear2):
     net, x, y = linear2
     record = evaluate(get_proxy("snip"), context(net, x, y, n_out=5, task=TaskKind.SEQUENCE))

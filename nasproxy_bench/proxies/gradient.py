@@ -85,9 +85,21 @@ def synflow_gradients(ctx: ProxyContext, keep_bn: bool) -> tuple[list[torch.Tens
     return ctx.shared(f"synflow_gradients/keep_bn={keep_bn}", lambda: _synflow_gradients(ctx, keep_bn))
 
 
+def _refuse_one_value_per_channel(module: nn.Module, inputs: tuple) -> None:
+    x = inputs[0]
+    if module.training and x.numel() == x.shape[1]:
+        raise UnsupportedNetwork(
+            f"a train-mode BatchNorm sees one value per channel (input {tuple(x.shape)}) on synflow_bn's batch of one: "
+            "its statistics are undefined; feed inputs large enough that the last maps are wider than 1x1")
+
+
 def _synflow_gradients(ctx: ProxyContext, keep_bn: bool) -> tuple[list[torch.Tensor], tuple[torch.Tensor | None, ...] | None]:
     model = ctx.fresh_model().double()
-    if not keep_bn:
+    if keep_bn:
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.register_forward_pre_hook(_refuse_one_value_per_channel)
+    else:
         _without_batchnorm(model)
     with torch.no_grad():
         for p in model.parameters():
