@@ -163,3 +163,6 @@ def test_table2_reads_the_rnn_presets_on_a_recurrent_space(tmp_path):
     text = table2(ResultStore(tmp_path / "s.h5"), lambda bench, dataset: -truth)  # signed: higher is better
     row = next(line for line in text.splitlines() if line.startswith("| nbnlp | ptb |"))
     assert row.startswith("| nbnlp | ptb | not run | 0.73 | 1.00 (n=6) | 0.74 |")  # n < 10: no interval
+    # every row of the paper's Table 2 is listed, run or not (NDS ImageNet: the 32 px input variant)
+    assert "| nds_darts | imagenet-32 | not run | 0.61 | not run | 0.75 | not run | 0.70 |" in text
+    assert "| nds_resnext-b | cifar10 | not run | 0.26 | not run | 0.30 | not run | 0.53 |" in text

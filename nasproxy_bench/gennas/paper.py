@@ -15,15 +15,28 @@ TABLE1 = {
 }
 TABLE1_COMBO = 0.85  # Table 1, last line "GenNAS-combo"
 
-# Table 2: (benchmark, dataset) -> {column: rho}. Our benchmark/dataset names; the NDS rows
-# use the NDS adapter's space names, which arrive on another branch (rows without a store
-# entry are printed as "not run").
+# Table 2: (benchmark, dataset) -> {column: rho}. Our benchmark/dataset names (rows without a
+# store entry are printed as "not run"). NDS ImageNet rows are keyed by the 32 px input variant
+# the public code's sampler feeds (do_sample.py); NDS CIFAR-10 spaces need `import nds` first.
 TABLE2 = {
     ("nb101", "cifar10"): {"single": 0.81, "combo": 0.85, "search-N": 0.87},  # Table 2, NASBench-101 CIFAR-10
     ("nb201", "cifar10"): {"single": 0.77, "combo": 0.87, "search-N": 0.90},  # Table 2, NASBench-201 CIFAR-10
     ("nb201", "cifar100"): {"single": 0.69, "combo": 0.82, "search-N": 0.84},  # Table 2, NASBench-201 CIFAR-100
     ("nb201", "ImageNet16-120"): {"single": 0.70, "combo": 0.81, "search-N": 0.87},  # Table 2, NASBench-201 ImgNet16
     ("nbnlp", "ptb"): {"single": 0.73, "combo": 0.74, "search-N": 0.81},  # Table 2, NASBench-NLP (as cited in issue #12)
+    **{(f"nds_{space}", "cifar10"): dict(zip(("single", "combo", "search-N"), values, strict=True)) for space, values in {
+        # Table 2, Neural Design Spaces, CIFAR-10 rows (GenNAS single, combo, search-N)
+        "darts": (0.43, 0.68, 0.71), "darts_fix-w-d": (0.51, 0.59, 0.53), "amoeba": (0.52, 0.64, 0.68),
+        "enas": (0.56, 0.70, 0.67), "enas_fix-w-d": (0.65, 0.65, 0.67), "nasnet": (0.56, 0.66, 0.65),
+        "pnas": (0.32, 0.58, 0.59), "pnas_fix-w-d": (0.45, 0.48, 0.56), "resnet": (0.34, 0.52, 0.55),
+        "resnext-a": (0.57, 0.61, 0.80), "resnext-b": (0.26, 0.30, 0.53),
+    }.items()},
+    **{(f"nds_{space}", "imagenet-32"): dict(zip(("single", "combo", "search-N"), values, strict=True)) for space, values in {
+        # Table 2, Neural Design Spaces, ImageNet rows (GenNAS single, combo, search-N)
+        "darts": (0.61, 0.75, 0.70), "darts_fix-w-d": (0.68, 0.69, 0.67), "amoeba": (0.63, 0.72, 0.73),
+        "enas": (0.59, 0.70, 0.58), "nasnet": (0.52, 0.59, 0.52), "pnas": (0.28, 0.39, 0.45),
+        "resnext-a": (0.80, 0.84, 0.75), "resnext-b": (0.71, 0.79, 0.51),
+    }.items()},
 }
 
 # The labels the paper correlated with, where they differ from the benchmark's default metric here:
