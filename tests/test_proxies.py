@@ -257,6 +257,18 @@ def test_synflow_bn_is_unsupported_where_batchnorm_sees_one_value_per_channel():
     assert score("synflow_bn", context(wider, torch.randn(4, 3, 5, 5), y, n_out=5)) > 0
 
 
+@pytest.mark.parametrize("name", ["gradsign", "ntk_cond_ps"])
+def test_per_sample_proxies_refuse_a_head_that_pools_a_batchnorm(name):
+    """Per-sample BatchNorm then global pooling (TransNAS's pooled heads) gives every image the same logits."""
+    torch.manual_seed(0)
+    x, y = torch.randn(6, 3, 6, 6), torch.tensor([0, 1, 2, 3, 4, 0])
+    pooled_bn = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 5))
+    record = evaluate(get_proxy(name), context(pooled_bn, x, y, n_out=5))
+    assert record.status == STATUS_UNSUPPORTED and "same output" in record.message
+    with_relu = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 5))
+    assert math.isfinite(score(name, context(with_relu, x, y, n_out=5)))
+
+
 def test_task_mismatch_is_unsupported_not_a_crash(linear2):
     net, x, y = linear2
     record = evaluate(get_proxy("snip"), context(net, x, y, n_out=5, task=TaskKind.SEQUENCE))

@@ -157,15 +157,37 @@ def _per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
             m.running_mean = m.running_var = None
     buffers = {n: b for n, b in model.named_buffers()}
 
-    def objective_fn(weights: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def objective_fn(weights: dict, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = functional_call(model, ({**params, **weights}, buffers), (x.unsqueeze(0),))
-        if objective == "loss":
-            return task_loss(ctx, out, y.unsqueeze(0))
-        return task_output(ctx, out).sum()
+        read = task_output(ctx, out)
+        value = task_loss(ctx, out, y.unsqueeze(0)) if objective == "loss" else read.sum()
+        return value, read.detach()
 
     weights = {n: params[n] for n in weight_names}
-    per_sample = vmap(grad(objective_fn), in_dims=(None, 0, 0))(weights, ctx.batch.x, ctx.batch.y)
+    per_sample, outputs = vmap(grad(objective_fn, has_aux=True), in_dims=(None, 0, 0))(weights, ctx.batch.x, ctx.batch.y)
+    _refuse_image_blind_outputs(outputs)
     return torch.cat([per_sample[n].reshape(len(ctx.batch.x), -1) for n in weight_names], dim=1)
+
+
+SAME_OUTPUT_RTOL = 1e-4  # float32 rounding of a deep network stays orders of magnitude below this
+
+
+def _refuse_image_blind_outputs(outputs: torch.Tensor) -> None:
+    """Unsupported when every image gives the same output with per-sample BatchNorm.
+
+    A BatchNorm with one sample's statistics followed by global average pooling (TransNAS-Bench-101's
+    classification, room-layout and jigsaw heads: the encoder ends in a BatchNorm) pools every
+    channel to its shift, whatever the image; the per-sample gradients of the weights before it are
+    then zero up to rounding, and a score built from them would rank rounding noise.
+    """
+    if len(outputs) < 2:
+        return
+    spread = float((outputs - outputs[:1]).abs().max())
+    scale = float(outputs.abs().max())
+    if spread <= SAME_OUTPUT_RTOL * scale:
+        raise UnsupportedNetwork(
+            f"with per-sample BatchNorm every image gives the same output (max difference {spread:.1e} at scale {scale:.1e}), "
+            "e.g. BatchNorm followed by global pooling: no per-sample signal is left, per-sample gradients are rounding noise")
 
 
 def gradsign(ctx: ProxyContext) -> float:
