@@ -46,12 +46,13 @@ import torch
 from scipy import stats
 from torch import nn
 
-from nasproxy_bench.adapters.nds.anynet import AnyNetwork, make_block
+from nasproxy_bench.adapters.nds.anynet import AnyNetwork, Residual, make_block
 from nasproxy_bench.adapters.nds.arch import AnyNetArch, CellArch
 from nasproxy_bench.adapters.nds.cells import CellNetwork
 from nasproxy_bench.config import resolve_data_root
 from nasproxy_bench.errors import NasproxyError
 from nasproxy_bench.inputs import Batch
+from nasproxy_bench.networks import StagedNetwork
 from nasproxy_bench.proxies.base import ProxyContext
 from nasproxy_bench.registry import get_benchmark, get_proxy
 from nasproxy_bench.runner import evaluate, task_batches
@@ -74,8 +75,13 @@ def pycls_init(model: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-class LoaderAnyNet(nn.Module):
-    """The AnyNet that GenNAS's ``fbnas.NDS.get_network`` builds from an NDS ImageNet config."""
+class LoaderAnyNet(StagedNetwork):
+    """The AnyNet that GenNAS's ``fbnas.NDS.get_network`` builds from an NDS ImageNet config.
+
+    ``stage_outputs`` are where GenNAS's ``ResNetSeriesWrapper`` attaches its regression heads:
+    the last three stages, each read before the final ReLU of its last block (the wrapper
+    replaces that ReLU by an identity and applies ReLU only on the way into the next stage).
+    """
 
     def __init__(self, arch: AnyNetArch, groups_are_widths: bool, pycls_initialised: bool = True) -> None:
         super().__init__()
@@ -101,6 +107,24 @@ class LoaderAnyNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.pool(self.stages(self.stem(x))).flatten(1))
+
+    def stage_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = self.stem(x)
+        read_from = len(self.stages) - 3
+        outputs = []
+        for i, stage in enumerate(self.stages):
+            if i < read_from:
+                x = stage(x)
+                continue
+            *blocks, last = stage
+            for block in blocks:
+                x = block(x)
+            if not isinstance(last, Residual):
+                raise NasproxyError(f"stage {i} ends in a {type(last).__name__}, not a residual block")
+            pre_relu = (x if last.proj is None else last.proj(x)) + last.body(x)
+            outputs.append(pre_relu)
+            x = last.relu(pre_relu)
+        return outputs
 
 
 class WidthGroupsAnyNet(AnyNetwork):

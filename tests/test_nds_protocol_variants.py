@@ -78,3 +78,18 @@ def test_gaussian_batches_replace_only_the_images(variants) -> None:
     assert first.x.shape == batch.x.shape and torch.equal(first.x, again.x) and not torch.equal(first.x, other.x)
     assert torch.equal(first.y, batch.y) and first.source == "N(0, 1) noise"
     assert abs(first.x.std().item() - 1.0) < 0.2  # 768 draws of N(0, 1)
+
+
+def test_loader_stage_outputs_are_gennas_head_inputs(variants) -> None:
+    """The last three stages, read before the last block's ReLU (GenNAS's ResNetSeriesWrapper)."""
+    arch = AnyNetArch.from_net({"block_type": "res_bottleneck_block", "ds": [1, 1, 2, 1], "ws": [8, 16, 16, 32],
+                                "ss": [8, 1, 2, 2], "bot_muls": [1.0, 0.5, 0.5, 1.0], "num_gs": [1, 4, 4, 8]})
+    torch.manual_seed(0)
+    net = variants.LoaderAnyNet(arch, groups_are_widths=True).eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        outs = net.stage_outputs(x)
+        body = net.stages(net.stem(x))
+    assert [tuple(o.shape[1:]) for o in outs] == [(16, 32, 32), (16, 16, 16), (32, 8, 8)]
+    assert (outs[-1] < 0).any()  # pre-ReLU
+    assert torch.allclose(torch.relu(outs[-1]), body)
