@@ -121,7 +121,7 @@ class LoaderAnyNet(StagedNetwork):
                 x = block(x)
             if not isinstance(last, Residual):
                 raise NasproxyError(f"stage {i} ends in a {type(last).__name__}, not a residual block")
-            pre_relu = (x if last.proj is None else last.proj(x)) + last.body(x)
+            pre_relu = last.pre_activation(x)
             outputs.append(pre_relu)
             x = last.relu(pre_relu)
         return outputs
@@ -210,18 +210,20 @@ def score(args: argparse.Namespace) -> None:
 def summary(args: argparse.Namespace) -> None:
     rows = pd.read_csv(args.out)
     root = resolve_data_root(None)
-    lines = []
+    lines, benches = [], {}
     for (bench_name, dataset, variant, proxy), group in rows.groupby(["benchmark", "dataset", "variant", "proxy"], sort=False):
-        bench = get_benchmark(bench_name)(root)
+        if bench_name not in benches:
+            benches[bench_name] = get_benchmark(bench_name)(root)
+        bench = benches[bench_name]
         ok = group[group["status"] == "ok"].set_index("arch")["score"] * get_proxy(proxy).direction.sign()
         line = {"benchmark": bench_name, "dataset": dataset, "variant": variant, "proxy": proxy,
                 "n_scored": len(group), "n_error": int((group["status"] != "ok").sum())}
-        metrics = [m.name for m in bench.dataset(dataset).metrics if m.name in ("test_acc", "final_acc")]
-        for metric in metrics:
-            truth = bench.ground_truth(dataset, metric).reindex(ok.index) * bench.dataset(dataset).metric(metric).direction.sign()
+        spec = bench.dataset(dataset)
+        for metric in (m for m in spec.metrics if m.name in ("test_acc", "final_acc")):
+            truth = bench.ground_truth(dataset, metric.name).reindex(ok.index) * metric.direction.sign()
             keep = truth.notna() & ok.notna()
-            line[f"n_{metric}"] = int(keep.sum())
-            line[f"spr_{metric}"] = round(float(stats.spearmanr(ok[keep], truth[keep])[0]), 3) if keep.sum() > 2 else math.nan
+            line[f"n_{metric.name}"] = int(keep.sum())
+            line[f"spr_{metric.name}"] = round(float(stats.spearmanr(ok[keep], truth[keep])[0]), 3) if keep.sum() > 2 else math.nan
         lines.append(line)
     print(pd.DataFrame(lines).to_string(index=False))
 

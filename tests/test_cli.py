@@ -151,6 +151,7 @@ def test_retry_errors_rescores_only_error_records_and_keeps_the_rest(fake_root, 
     import dataclasses
 
     from nasproxy_bench import registry
+    from nasproxy_bench.registry import open_benchmark
     from nasproxy_bench.store import STATUS_ERROR, STATUS_OK, ResultStore
 
     original = registry.get_proxy("l2_norm")
@@ -167,8 +168,6 @@ def test_retry_errors_rescores_only_error_records_and_keeps_the_rest(fake_root, 
     store = tmp_path / "s.h5"
     args = ["run", "--benchmark", "nb201", "--dataset", "cifar10", "--proxies", "l2_norm", "--n", "6", "--no-progress",
             "--data-root", str(fake_root), "--store", str(store), "--reports", str(tmp_path / "r")]
-    from nasproxy_bench.registry import open_benchmark
-
     archs = open_benchmark("nb201", fake_root).sample(6, 0)
     broken_for.update(archs[:2])
     assert main(args) == 0

@@ -42,9 +42,13 @@ class Residual(nn.Module):
         self.proj = nn.Sequential(*conv_bn(c_in, c_out, 1, stride, relu=False)) if needs_proj else None
         self.relu = nn.ReLU(inplace=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
+        """shortcut + body, before the block's final ReLU (where GenNAS's heads read a stage)."""
         shortcut = x if self.proj is None else self.proj(x)
-        return self.relu(shortcut + self.body(x))
+        return shortcut + self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.pre_activation(x))
 
 
 def make_block(block_type: str, c_in: int, c_out: int, stride: int, bot_mul: float, groups: int) -> nn.Module:
