@@ -138,42 +138,74 @@ def synflow_bn(ctx: ProxyContext) -> float:
     return _synflow(ctx, keep_bn=True)
 
 
+class _PerSampleNetwork:
+    """A fresh copy of the network called one sample at a time (``functional_call`` under ``vmap``).
+
+    BatchNorm sees each sample alone (batch statistics of one example), as in a per-sample loop;
+    running statistics are not updated under vmap, batch statistics are used instead.
+    """
+
+    def __init__(self, ctx: ProxyContext) -> None:
+        self.ctx = ctx
+        self.model = ctx.fresh_model()
+        param_names = {id(p): n for n, p in self.model.named_parameters()}
+        self.weight_names = [param_names[id(m.weight)] for m in weighted_layers(self.model)]
+        if not self.weight_names:
+            raise UnsupportedNetwork("network has no conv or linear layers")
+        self.params = {n: p.detach() for n, p in self.model.named_parameters()}
+        for m in self.model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.track_running_stats = False
+                m.running_mean = m.running_var = None
+        self.buffers = dict(self.model.named_buffers())
+
+    def output(self, weights: dict, x: torch.Tensor) -> torch.Tensor:
+        """The network's output for one sample ``x`` (no batch dimension)."""
+        return functional_call(self.model, ({**self.params, **weights}, self.buffers), (x.unsqueeze(0),))
+
+    def outputs(self) -> torch.Tensor:
+        """Every sample's read output (``task_output``), each computed alone: (batch, ...)."""
+        with torch.no_grad():
+            return vmap(lambda x: task_output(self.ctx, self.output({}, x)))(self.ctx.batch.x)
+
+
+def _per_sample_network(ctx: ProxyContext) -> _PerSampleNetwork:
+    return ctx.shared("per_sample_network", lambda: _PerSampleNetwork(ctx))
+
+
+def _check_per_sample_signal(ctx: ProxyContext) -> None:
+    """Refuse (``UnsupportedNetwork``) before any per-sample gradient when every image gives the same output.
+
+    A forward pass costs a fraction of the gradients, and the refusal is remembered, so the
+    per-sample proxies (gradsign, ntk_cond_ps) refuse an image-blind network without computing them.
+    """
+    verdict = ctx.shared("per_sample_signal", lambda: _image_blind_reason(_per_sample_network(ctx).outputs()))
+    if verdict:
+        raise UnsupportedNetwork(verdict)
+
+
 def _per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
     """Per-sample gradients of conv/linear weights, flattened: (batch, n_weights).
 
     ``objective`` 'loss' = the task loss of the sample; 'output' = sum of its outputs (NTK).
-    BatchNorm sees each sample alone (batch statistics of one example), as in a per-sample loop.
     """
-    model = ctx.fresh_model()
-    param_names = {id(p): n for n, p in model.named_parameters()}
-    weight_names = [param_names[id(m.weight)] for m in weighted_layers(model)]
-    if not weight_names:
-        raise UnsupportedNetwork("network has no conv or linear layers")
-    params = {n: p.detach() for n, p in model.named_parameters()}
-    # running statistics are not updated under vmap; batch statistics are used instead
-    for m in model.modules():
-        if isinstance(m, nn.modules.batchnorm._BatchNorm):
-            m.track_running_stats = False
-            m.running_mean = m.running_var = None
-    buffers = {n: b for n, b in model.named_buffers()}
+    _check_per_sample_signal(ctx)
+    net = _per_sample_network(ctx)
 
-    def objective_fn(weights: dict, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        out = functional_call(model, ({**params, **weights}, buffers), (x.unsqueeze(0),))
-        read = task_output(ctx, out)
-        value = task_loss(ctx, out, y.unsqueeze(0)) if objective == "loss" else read.sum()
-        return value, read.detach()
+    def objective_fn(weights: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = net.output(weights, x)
+        return task_loss(ctx, out, y.unsqueeze(0)) if objective == "loss" else task_output(ctx, out).sum()
 
-    weights = {n: params[n] for n in weight_names}
-    per_sample, outputs = vmap(grad(objective_fn, has_aux=True), in_dims=(None, 0, 0))(weights, ctx.batch.x, ctx.batch.y)
-    _refuse_image_blind_outputs(outputs)
-    return torch.cat([per_sample[n].reshape(len(ctx.batch.x), -1) for n in weight_names], dim=1)
+    weights = {n: net.params[n] for n in net.weight_names}
+    per_sample = vmap(grad(objective_fn), in_dims=(None, 0, 0))(weights, ctx.batch.x, ctx.batch.y)
+    return torch.cat([per_sample[n].reshape(len(ctx.batch.x), -1) for n in net.weight_names], dim=1)
 
 
 SAME_OUTPUT_RTOL = 1e-4  # float32 rounding of a deep network stays orders of magnitude below this
 
 
-def _refuse_image_blind_outputs(outputs: torch.Tensor) -> None:
-    """Unsupported when every image gives the same output with per-sample BatchNorm.
+def _image_blind_reason(outputs: torch.Tensor) -> str:
+    """Why per-sample proxies cannot score a network whose images all give the same output ('' if they can).
 
     A BatchNorm with one sample's statistics followed by global average pooling (TransNAS-Bench-101's
     classification, room-layout and jigsaw heads: the encoder ends in a BatchNorm) pools every
@@ -181,13 +213,13 @@ def _refuse_image_blind_outputs(outputs: torch.Tensor) -> None:
     then zero up to rounding, and a score built from them would rank rounding noise.
     """
     if len(outputs) < 2:
-        return
+        return ""
     spread = float((outputs - outputs[:1]).abs().max())
     scale = float(outputs.abs().max())
     if spread <= SAME_OUTPUT_RTOL * scale:
-        raise UnsupportedNetwork(
-            f"with per-sample BatchNorm every image gives the same output (max difference {spread:.1e} at scale {scale:.1e}), "
-            "e.g. BatchNorm followed by global pooling: no per-sample signal is left, per-sample gradients are rounding noise")
+        return (f"with per-sample BatchNorm every image gives the same output (max difference {spread:.1e} at scale {scale:.1e}), "
+                "e.g. BatchNorm followed by global pooling: no per-sample signal is left, per-sample gradients are rounding noise")
+    return ""
 
 
 def gradsign(ctx: ProxyContext) -> float:
