@@ -269,6 +269,47 @@ def test_per_sample_proxies_refuse_a_head_that_pools_a_batchnorm(name):
     assert math.isfinite(score(name, context(with_relu, x, y, n_out=5)))
 
 
+@pytest.mark.parametrize("name", ["gradsign", "ntk_cond_ps"])
+def test_per_sample_proxies_score_a_weakly_input_dependent_network(name):
+    """Outputs that differ by 1e-6 relative (an untrained language model's) are a signal, not rounding.
+
+    float32 cannot tell this spread from BatchNorm-then-pooling rounding (both ~1e-6); the float64
+    check can (rounding ~1e-14 there).
+    """
+    torch.manual_seed(0)
+    x, y = torch.randn(6, 4), torch.tensor([0, 1, 2, 3, 4, 0])
+    net = nn.Sequential(nn.Linear(4, 5))
+    with torch.no_grad():
+        net[0].weight.mul_(1e-6)
+        net[0].bias.copy_(torch.linspace(1.0, 2.0, 5))
+    outputs = net(x).detach()
+    assert float((outputs - outputs[:1]).abs().max() / outputs.abs().max()) < 1e-5
+    assert math.isfinite(score(name, context(net, x, y, n_out=5)))
+
+
+class _ChunkedLinear(nn.Sequential):
+    per_sample_chunk = 2
+
+
+def test_per_sample_proxies_take_the_networks_chunk_size(linear2, monkeypatch):
+    """A network's ``per_sample_chunk`` bounds the samples vmap takes at once; the score is the per-sample loop's."""
+    import nasproxy_bench.proxies.gradient as gradient
+
+    net, x, y = linear2
+    expected = score("gradsign", context(net, x, y, n_out=5))
+    chunked = _ChunkedLinear(*copy.deepcopy(list(net)))
+    seen = []
+    real_vmap = gradient.vmap
+
+    def recording_vmap(fn, *args, **kwargs):
+        seen.append(kwargs.get("chunk_size"))
+        return real_vmap(fn, *args, **kwargs)
+
+    monkeypatch.setattr(gradient, "vmap", recording_vmap)
+    assert score("gradsign", context(chunked, x, y, n_out=5)) == expected
+    assert seen and set(seen) == {2}
+
+
 def test_task_mismatch_is_unsupported_not_a_crash(linear2):
     net, x, y = linear2
     record = evaluate(get_proxy("snip"), context(net, x, y, n_out=5, task=TaskKind.SEQUENCE))
