@@ -246,7 +246,7 @@ def _input_blind_reason(ctx: ProxyContext) -> str:
 
 def gradsign(ctx: ProxyContext) -> float:
     """Σ_k |Σ_i sign(∂L(x_i)/∂θ_k)| over per-sample gradients (Zhang & Jia, ICLR'22)."""
-    grads = ctx.shared("per_sample_loss_grads", lambda: _per_sample_grads(ctx, "loss"))
+    grads = _per_sample_grads(ctx, "loss")  # not shared: no other proxy reads it, and it is batch x weights
     return float(torch.sign(grads).sum(0).abs().sum())
 
 
@@ -273,7 +273,7 @@ def ntk_cond_ps(ctx: ProxyContext) -> float:
     Not TE-NAS's procedure (``ntk_cond``): each sample is normalised with its own statistics,
     on the full network, conv/linear weights only.
     """
-    return _condition_number(ctx.shared("per_sample_output_grads", lambda: _per_sample_grads(ctx, "output")).double())
+    return _condition_number(_per_sample_grads(ctx, "output").double())
 
 
 # TE-NAS settings (VITA-Group/TENAS prune_tenas.py / prune_launch.py / lib/procedures/ntk.py; lines in docs/proxies.md)
