@@ -343,7 +343,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         print(
             f"{config.benchmark}/{config.dataset}: {summary.computed} scores computed, "
             f"{summary.skipped} architectures already in {config.store}, {summary.errors} proxy errors, "
-            f"peak resident memory {summary.peak_rss_mib:.0f} MiB"
+            f"peak resident memory {summary.peak_rss_mib:.0f} MiB ({summary.settled_rss_mib:.0f} MiB between architectures)"
         )
     for message in ground_truth_gaps(ResultStore(args.store), data_root).values() if args.store.exists() else ():
         print(f"note: {message}")

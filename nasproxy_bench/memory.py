@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import sys
 from functools import lru_cache
 
 
@@ -31,6 +32,20 @@ def release_freed_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+def high_water_mib() -> float:
+    """This process's peak resident set size so far in MiB (``getrusage``; NaN where unavailable).
+
+    The peak inside an architecture's evaluation, which ``rss_mib`` after it does not see (a
+    TransNAS or NB-NLP suite peaks at GBs and settles back to hundreds of MiB).
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
 
 
 def rss_mib() -> float:

@@ -21,7 +21,7 @@ from nasproxy_bench.execution import Chunk, ChunkRunner, LocalPoolExecutor, Sequ
 from nasproxy_bench.execution.chunk import chunked
 from nasproxy_bench.execution.ray_executor import RayExecutor
 from nasproxy_bench.inputs import Batch
-from nasproxy_bench.memory import rss_mib
+from nasproxy_bench.memory import high_water_mib, rss_mib
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
 from nasproxy_bench.registry import get_benchmark, get_proxy
 from nasproxy_bench.store import STATUS_ERROR, STATUS_OK, STATUS_UNSUPPORTED, Record, ResultStore, RunKey
@@ -33,7 +33,8 @@ class RunSummary:
     computed: int = 0
     skipped: int = 0
     errors: int = 0
-    peak_rss_mib: float = 0.0  # sampled after each architecture
+    peak_rss_mib: float = 0.0  # high-water mark of the scoring processes (inside evaluations)
+    settled_rss_mib: float = 0.0  # largest resident memory sampled after an architecture
 
 
 def resolve_device(name: str) -> torch.device:
@@ -265,7 +266,8 @@ def _run(config: RunConfig, benchmark: Benchmark, dataset: Dataset, specs: list[
                         store.add(keys[scored.proxy], scored.arch, scored.record, prov)
                         summary.computed += 1
                         summary.errors += scored.record.status == STATUS_ERROR
-                    summary.peak_rss_mib = max(summary.peak_rss_mib, rss_mib(), result.peak_rss_mib)
+                    summary.peak_rss_mib = max(summary.peak_rss_mib, high_water_mib(), result.peak_rss_mib)
+                    summary.settled_rss_mib = max(summary.settled_rss_mib, rss_mib(), result.settled_rss_mib)
                     store.maybe_checkpoint(config.checkpoint_s)
                     bar.update(len(chunk.todo))
                     if on_scored is not None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from nasproxy_bench.benchmark import Benchmark
 from nasproxy_bench.inputs import Batch
-from nasproxy_bench.memory import release_freed_memory, rss_mib
+from nasproxy_bench.memory import high_water_mib, release_freed_memory, rss_mib
 from nasproxy_bench.proxies.base import ProxyContext
 from nasproxy_bench.store import Record
 
@@ -49,7 +49,8 @@ class ScoredRecord:
 class ChunkResult:
     records: list[ScoredRecord] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
-    peak_rss_mib: float = 0.0
+    peak_rss_mib: float = 0.0  # the worker process's high-water mark
+    settled_rss_mib: float = 0.0  # its largest resident memory after an architecture
 
 
 class ChunkRunner:
@@ -96,7 +97,8 @@ class ChunkRunner:
                 result.records.append(ScoredRecord(arch, name, evaluate(specs[name], ctx)))
             del ctx, model
             release_freed_memory()
-            result.peak_rss_mib = max(result.peak_rss_mib, rss_mib())
+            result.settled_rss_mib = max(result.settled_rss_mib, rss_mib())
+        result.peak_rss_mib = high_water_mib()
         return result
 
 
