@@ -287,27 +287,24 @@ def test_per_sample_proxies_score_a_weakly_input_dependent_network(name):
     assert math.isfinite(score(name, context(net, x, y, n_out=5)))
 
 
-class _ChunkedLinear(nn.Sequential):
-    per_sample_chunk = 2
+class _LoopedLinear(nn.Sequential):
+    per_sample_loop = True
 
 
-def test_per_sample_proxies_take_the_networks_chunk_size(linear2, monkeypatch):
-    """A network's ``per_sample_chunk`` bounds the samples vmap takes at once; the score is the per-sample loop's."""
+@pytest.mark.parametrize("name", ["gradsign", "ntk_cond_ps"])
+def test_a_network_can_ask_for_a_per_sample_loop_instead_of_vmap(linear2, monkeypatch, name):
+    """``per_sample_loop`` (recurrent networks: vmap keeps a gradient per time step) gives vmap's values without vmap."""
     import nasproxy_bench.proxies.gradient as gradient
 
     net, x, y = linear2
-    expected = score("gradsign", context(net, x, y, n_out=5))
-    chunked = _ChunkedLinear(*copy.deepcopy(list(net)))
-    seen = []
-    real_vmap = gradient.vmap
+    expected = score(name, context(net, x, y, n_out=5))
+    looped = _LoopedLinear(*copy.deepcopy(list(net)))
 
-    def recording_vmap(fn, *args, **kwargs):
-        seen.append(kwargs.get("chunk_size"))
-        return real_vmap(fn, *args, **kwargs)
+    def no_vmap(*args, **kwargs):
+        raise AssertionError("vmap called for a per_sample_loop network")
 
-    monkeypatch.setattr(gradient, "vmap", recording_vmap)
-    assert score("gradsign", context(chunked, x, y, n_out=5)) == expected
-    assert seen and set(seen) == {2}
+    monkeypatch.setattr(gradient, "vmap", no_vmap)
+    assert score(name, context(looped, x, y, n_out=5)) == pytest.approx(expected, rel=1e-12)
 
 
 def test_task_mismatch_is_unsupported_not_a_crash(linear2):
