@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="score again the architectures whose stored record is an error (e.g. after a fix); "
                           "ok and unsupported records are kept")
     run.add_argument("--dry-run", action="store_true", help="with --all: print the plan and cost estimate, compute nothing")
+    run.add_argument("--memory-limit", type=float, metavar="GIB",
+                     help="cap the address space of this process and its local workers (Linux RLIMIT_AS): an evaluation "
+                          "that needs more records an error (rerun later with --retry-errors) instead of the OS killing "
+                          "the run at that architecture every time it resumes")
     run.add_argument("--checkpoint-every", type=float, default=60.0,
                      help="seconds between store checkpoints (default 60; inf: only at the end, the journal keeps every record)")
     run.add_argument("--workers", type=_positive_int, default=1,
@@ -327,6 +331,10 @@ def cmd_run(args: argparse.Namespace) -> None:
     from nasproxy_bench.store import ResultStore
 
     data_root = resolve_data_root(args.data_root)
+    if args.memory_limit is not None:
+        from nasproxy_bench.memory import limit_address_space
+
+        limit_address_space(args.memory_limit)
     if args.all:
         from nasproxy_bench.run_all import cmd_run_all
 
