@@ -70,6 +70,24 @@ def limit_address_space(gib: float) -> None:
     if hard != resource.RLIM_INFINITY and limit > hard:
         raise NasproxyError(f"--memory-limit {gib} GiB is above this process's hard limit of {hard / 2**30:.1f} GiB")
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    _unmap_large_blocks_on_free()
+
+
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+LARGE_BLOCK = 1 << 20
+
+
+def _unmap_large_blocks_on_free() -> None:
+    """Serve every block of 1 MiB or more by its own mapping, returned to the OS when freed.
+
+    glibc raises its mmap threshold after large frees (up to 32 MiB), so later tensors of a few MiB
+    land in heap arenas that keep their address space: under an address-space cap, one failed
+    evaluation would then leave too little room for the next architectures (measured on NB-NLP:
+    every proxy of the next four cells failed). A fixed threshold turns that adaptation off.
+    """
+    libc = _libc()
+    if libc is not None and hasattr(libc, "mallopt"):
+        libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)
 
 
 def rss_mib() -> float:
