@@ -139,7 +139,8 @@ def synflow_bn(ctx: ProxyContext) -> float:
 
 
 class _PerSampleNetwork:
-    """A fresh copy of the network called one sample at a time (``functional_call`` under ``vmap``).
+    """A fresh copy of the network called one sample at a time (``functional_call`` under ``vmap``,
+    or in a plain loop for a network that sets ``per_sample_loop``).
 
     BatchNorm sees each sample alone (batch statistics of one example), as in a per-sample loop;
     running statistics are not updated under vmap, batch statistics are used instead.
