@@ -291,6 +291,29 @@ class _LoopedLinear(nn.Sequential):
     per_sample_loop = True
 
 
+class _WithUnusedLayer(nn.Module):
+    """A network one of whose linear layers the output never uses (a dead node of an NB-NLP recipe)."""
+
+    def __init__(self, loop: bool) -> None:
+        super().__init__()
+        self.per_sample_loop = loop
+        self.used = nn.Linear(4, 5)
+        self.unused = nn.Linear(4, 5)
+
+    def forward(self, x):
+        return self.used(x)
+
+
+@pytest.mark.parametrize("name", ["gradsign", "ntk_cond_ps"])
+def test_the_per_sample_loop_gives_an_unused_weight_zero_gradient_like_vmap(linear2, name):
+    _, x, y = linear2
+    torch.manual_seed(0)
+    vmapped = _WithUnusedLayer(loop=False)
+    looped = copy.deepcopy(vmapped)
+    looped.per_sample_loop = True
+    assert score(name, context(looped, x, y, n_out=5)) == pytest.approx(score(name, context(vmapped, x, y, n_out=5)), rel=1e-12)
+
+
 @pytest.mark.parametrize("name", ["gradsign", "ntk_cond_ps"])
 def test_a_network_can_ask_for_a_per_sample_loop_instead_of_vmap(linear2, monkeypatch, name):
     """``per_sample_loop`` (recurrent networks: vmap keeps a gradient per time step) gives vmap's values without vmap."""

@@ -216,7 +216,9 @@ def _per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
         rows = []
         for x, y in zip(ctx.batch.x, ctx.batch.y, strict=True):
             leaves = {n: w.clone().requires_grad_(True) for n, w in weights.items()}
-            grads = torch.autograd.grad(objective_fn(leaves, x, y), list(leaves.values()))
+            # a weight the output does not use gets zeros, as torch.func.grad gives it under vmap
+            grads = torch.autograd.grad(objective_fn(leaves, x, y), list(leaves.values()), allow_unused=True,
+                                        materialize_grads=True)
             rows.append(torch.cat([g.reshape(-1) for g in grads]))
         return torch.stack(rows)
     per_sample = vmap(grad(objective_fn), in_dims=(None, 0, 0))(weights, ctx.batch.x, ctx.batch.y)
