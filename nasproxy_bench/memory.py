@@ -15,6 +15,11 @@ from functools import lru_cache
 
 from nasproxy_bench.errors import NasproxyError
 
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
+
 
 @lru_cache(maxsize=1)
 def _libc() -> ctypes.CDLL | None:
@@ -42,9 +47,7 @@ def high_water_mib() -> float:
     The peak inside an architecture's evaluation, which ``rss_mib`` after it does not see (a
     TransNAS or NB-NLP suite peaks at GBs and settles back to hundreds of MiB).
     """
-    try:
-        import resource
-    except ImportError:  # Windows
+    if resource is None:
         return float("nan")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
@@ -55,16 +58,14 @@ def limit_address_space(gib: float) -> None:
 
     An allocation beyond it fails inside PyTorch with a ``RuntimeError`` that ``runner.evaluate``
     records as the proxy's ``error``, where without a cap the kernel's OOM killer ends the whole
-    process, and a resumed run dies again at the same architecture (measured: grasp on an NB-NLP
-    language model, its double backward through 70 unrolled steps, at 18.7 GB). Virtual memory
+    process, and a resumed run dies again at the same architecture (measured: grasp on one NB-NLP
+    language model, its double backward through 70 unrolled steps, does not fit under 7.6 GB). Virtual memory
     exceeds resident memory by the allocator's reserve, so leave some room.
     """
     if gib <= 0:
         raise NasproxyError(f"--memory-limit must be positive, got {gib}")
-    try:
-        import resource
-    except ImportError:
-        raise NasproxyError("--memory-limit needs a POSIX system (resource.setrlimit)") from None
+    if resource is None:
+        raise NasproxyError("--memory-limit needs a POSIX system (resource.setrlimit)")
     limit = int(gib * 2**30)
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY and limit > hard:
@@ -80,10 +81,10 @@ LARGE_BLOCK = 1 << 20
 def _unmap_large_blocks_on_free() -> None:
     """Serve every block of 1 MiB or more by its own mapping, returned to the OS when freed.
 
-    glibc raises its mmap threshold after large frees (up to 32 MiB), so later tensors of a few MiB
-    land in heap arenas that keep their address space: under an address-space cap, one failed
-    evaluation would then leave too little room for the next architectures (measured on NB-NLP:
-    every proxy of the next four cells failed). A fixed threshold turns that adaptation off.
+    Measured on NB-NLP under an 8 GiB cap: without this, after grasp failed on one cell every proxy
+    of the next four cells failed too; with it all five cells scored. The likely cause (not
+    reproduced in isolation) is glibc's adaptive mmap threshold, which rises after large frees (up
+    to 32 MiB) and sends later multi-MiB tensors to heap arenas that keep their address space.
     """
     libc = _libc()
     if libc is not None and hasattr(libc, "mallopt"):

@@ -189,8 +189,8 @@ class RecurrentLM(nn.Module):
     """Embedding → ``LAYERS`` recurrent layers of the recepie's cell → tied decoder."""
 
     # Per-sample gradient proxies loop over the sequences instead of vmapping them: under vmap every
-    # time step keeps its own per-sample weight gradient (4.8 GB for one PTB sequence of 70 steps; a
-    # batch of 16 at once was killed for memory at 18 GB); the loop gives the same values.
+    # time step keeps its own per-sample weight gradient (one cell: 4.8 GB peak with one sequence at a
+    # time; all 16 at once did not fit under a 9 GB cap); the loop gives the same values (checked).
     per_sample_loop = True
 
     def __init__(self, recepie: Recepie, vocab_size: int, *, embedding: int = EMBEDDING, hidden: int = HIDDEN,

@@ -162,9 +162,9 @@ class _PerSampleNetwork:
                 m.running_mean = m.running_var = None
         self.buffers = dict(self.model.named_buffers())
         # A recurrent network reuses its weights at every time step, and vmap keeps one per-sample
-        # gradient per use (NB-NLP: 4.8 GB for one PTB sequence of 70 steps, 12.5 GB with a
-        # batch of 16 at once); such a network sets ``per_sample_loop`` and is run one sample at a
-        # time through plain autograd, which accumulates over the steps in place.
+        # gradient per use (one NB-NLP cell: 4.8 GB peak with one sequence at a time; all 16 at once
+        # did not fit under a 9 GB cap); such a network sets ``per_sample_loop`` and is run one
+        # sample at a time through plain autograd, which accumulates over the steps in place.
         self.loop = bool(getattr(ctx.model, "per_sample_loop", False))
 
     def inputs(self) -> torch.Tensor:
@@ -213,9 +213,9 @@ def _per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
 
     weights = {n: net.params[n] for n in net.weight_names}
     if net.loop:  # same values as vmap one sample at a time (checked bit-identical on NB-NLP), less memory
+        leaves = {n: w.detach().requires_grad_(True) for n, w in weights.items()}  # views, no copy
         rows = []
         for x, y in zip(ctx.batch.x, ctx.batch.y, strict=True):
-            leaves = {n: w.clone().requires_grad_(True) for n, w in weights.items()}
             # a weight the output does not use gets zeros, as torch.func.grad gives it under vmap
             grads = torch.autograd.grad(objective_fn(leaves, x, y), list(leaves.values()), allow_unused=True,
                                         materialize_grads=True)
