@@ -1,0 +1,94 @@
+#!/bin/bash
+# One device call, prepared ahead: (1) per-architecture cost on the idle GPU (`bench`), then
+# (2) the long GenNAS and TransNAS runs side by side on the GPU until a deadline. Every run
+# writes its own resumable store; stores, logs and GPU samples are packed into
+# $OUT/gpu_session.tar.gz, which `merge`/`report` read back on the CPU machine.
+#
+# Usage (repo root of the device machine; the data root holds the NB201/NB101/NDS/TransNAS
+# tables and the CIFAR inputs):
+#   DATA=.gpudata scripts/gpu_session.sh [DEADLINE_S, default 480]
+# A CPU dry run of the same script: DEVICE=cpu N=3 NT=2 BENCH_N=1 scripts/gpu_session.sh 120
+set -u
+T0=$(date +%s)
+DEADLINE=${1:-480}                 # seconds after start at which the runs are stopped (SIGTERM: stores close)
+DEVICE=${DEVICE:-cuda}
+N=${N:-1000}                       # GenNAS sample size
+NT=${NT:-200}                      # TransNAS sample size (first NT of NASLib's reference subset)
+BENCH_N=${BENCH_N:-3}
+OUT=${OUT:-results/gpu_session}
+PY=${PY:-python3}
+W=$(mktemp -d)/gpu_session
+mkdir -p "$W/stores" "$W/logs" "$OUT"
+export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1 NASPROXY_DATA=${DATA:-$PWD/.gpudata}
+export PYTHONWARNINGS=ignore
+# The package without pip (no registry there): adapters/ is installed as nasproxy_bench.adapters.
+PKG=$(mktemp -d)
+cp -r nasproxy_bench "$PKG/" && cp -r adapters "$PKG/nasproxy_bench/adapters"
+export PYTHONPATH=$PKG
+NPB=("$PY" -m nasproxy_bench.cli)
+left() { local s=$(( DEADLINE - ($(date +%s) - T0) )); echo $(( s > 1 ? s : 1 )); }
+stamp() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$W/logs/session.txt"; }
+
+stamp "start; device $DEVICE, deadline $DEADLINE s, data $NASPROXY_DATA"
+{ nvidia-smi 2>&1 | head -20; "$PY" -c "import sys, torch; print(sys.version); print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name() if torch.cuda.is_available() else '-')"; nproc --all; free -g; } > "$W/logs/env.txt" 2>&1
+cat "$W/logs/env.txt"
+
+# -- 1. cost per architecture, GPU otherwise idle ------------------------------------------------
+bench() {  # name cap args...
+  local name=$1 cap=$2; shift 2
+  stamp "bench $name"
+  timeout "$cap" "${NPB[@]}" bench --device "$DEVICE" --n "$BENCH_N" --store "$W/stores/bench.h5" --out "$W/bench_$name.md" "$@" \
+    > "$W/logs/bench_$name.log" 2>&1 || stamp "bench $name rc $?"
+}
+# (bench writes its table only at the end: each cap leaves room for BENCH_N architectures)
+bench nb201_gennas 60 --benchmark nb201 --dataset cifar10 --proxies gennas_combo --batch-size 16
+bench nb201_suite 60 --benchmark nb201 --dataset cifar10 --proxies all
+bench nb101_gennas 40 --benchmark nb101 --dataset cifar10 --proxies gennas_combo_w16 --batch-size 16
+
+# -- 2. long runs side by side ------------------------------------------------------------------
+# MPS lets the many small kernels of several processes share the GPU; if it does not come up, the
+# runs go on without it (time-sliced).
+if [ "$DEVICE" = cuda ] && [ "${MPS:-1}" = 1 ] && command -v nvidia-cuda-mps-control > /dev/null; then
+  export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps_pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps_log
+  mkdir -p /tmp/mps_pipe /tmp/mps_log
+  if nvidia-cuda-mps-control -d && timeout 40 "$PY" -c "import torch; print('mps client ok', float(torch.ones(4, device='cuda').sum()))" >> "$W/logs/session.txt" 2>&1; then
+    stamp "MPS on"
+  else
+    echo quit | timeout 10 nvidia-cuda-mps-control; sleep 1
+    unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
+    stamp "MPS failed; plain CUDA: $(timeout 30 "$PY" -c "import torch; print(float(torch.ones(4, device='cuda').sum()))" 2>&1 | tail -1)"
+  fi
+fi
+SAMPLER=""
+if command -v nvidia-smi > /dev/null; then
+  nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv,noheader,nounits -lms 1000 > "$W/logs/gpu_samples.csv" 2>/dev/null &
+  SAMPLER=$!
+fi
+job() {  # name run-args...
+  local name=$1; shift
+  stamp "start $name"
+  timeout "$(left)" "${NPB[@]}" run --device "$DEVICE" --no-progress --store "$W/stores/$name.h5" "$@" > "$W/logs/$name.log" 2>&1 &
+}
+G="--batch-size 16 --n $N"
+job nb201_c10_presets --benchmark nb201 --dataset cifar10 --proxies gennas_single,gennas_combo $G --workers 5
+job nb201_c10_search_n --benchmark nb201 --dataset cifar10 --proxies gennas_search_n $G
+job nb201_c100_presets --benchmark nb201 --dataset cifar100 --proxies gennas_single,gennas_combo $G --workers 2
+job nb201_in16_presets --benchmark nb201 --dataset ImageNet16-120 --proxies gennas_single,gennas_combo $G --workers 2
+job nb101_gennas --benchmark nb101 --dataset cifar10 --proxies gennas_single_w16,gennas_combo_w16,gennas_search_n $G --workers 3
+job nds_resnext_a_single --benchmark nds_resnext-a --dataset imagenet-32 --proxies gennas_single --batch-size 16 --n 130
+T="--proxies all --batch-size 8 --n $NT"
+job tnb_micro_class_scene --benchmark tnb101_micro --dataset class_scene --arch-list "$NASPROXY_DATA/tnb101_micro_ref.csv" $T
+job tnb_micro_segmentsemantic --benchmark tnb101_micro --dataset segmentsemantic --arch-list "$NASPROXY_DATA/tnb101_micro_ref.csv" $T
+wait $(jobs -p | grep -v "^${SAMPLER:-x}$")
+[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+stamp "runs stopped"
+
+# -- 3. pack -----------------------------------------------------------------------------------
+for f in "$W"/logs/*.log; do echo "== $(basename "$f")"; tail -n 4 "$f"; done > "$W/logs/tails.txt" 2>&1
+cat "$W/logs/tails.txt"
+stamp "packing"
+tar czf "$OUT/gpu_session.tar.gz" -C "$(dirname "$W")" gpu_session
+cp "$W/logs/session.txt" "$W/logs/tails.txt" "$OUT/" 2>/dev/null
+cat "$W"/bench_*.md > "$OUT/bench.md" 2>/dev/null
+ls -la "$OUT"
+stamp "done"
