@@ -42,6 +42,11 @@ def resolve_device(name: str) -> torch.device:
         raise NasproxyError(f"unknown device {name!r}; use cpu or cuda")
     if name == "cuda" and not torch.cuda.is_available():
         raise NasproxyError("--device cuda given but torch sees no CUDA GPU; use --device cpu")
+    if name == "cuda":
+        # A score must not depend on the GPU generation: TF32 (on by default for cuDNN convolutions
+        # from Ampere on) rounds float32 products to a 10-bit mantissa.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     return torch.device(name)
 
 

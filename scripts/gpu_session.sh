@@ -23,9 +23,9 @@ export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1 NASPROXY_DATA=${DATA:-$PWD/.gpudata}
 export PYTHONWARNINGS=ignore
 # The package without pip (no registry there): adapters/ is installed as nasproxy_bench.adapters.
 PKG=$(mktemp -d)
-cp -r nasproxy_bench "$PKG/" && cp -r adapters "$PKG/nasproxy_bench/adapters"
+cp -r nasproxy_bench "$PKG/" && rm -rf "$PKG/nasproxy_bench/adapters" && mkdir -p "$PKG/nasproxy_bench/adapters" && cp -r adapters/. "$PKG/nasproxy_bench/adapters/"
 export PYTHONPATH=$PKG
-NPB=("$PY" -m nasproxy_bench.cli)
+NPB=("$PY" -P -m nasproxy_bench.cli)  # -P: the repo root (no adapters inside the package) must not shadow $PKG
 left() { local s=$(( DEADLINE - ($(date +%s) - T0) )); echo $(( s > 1 ? s : 1 )); }
 stamp() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$W/logs/session.txt"; }
 

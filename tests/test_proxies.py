@@ -277,8 +277,11 @@ def test_per_sample_proxies_score_a_weakly_input_dependent_network(name):
     check can (rounding ~1e-14 there).
     """
     torch.manual_seed(0)
-    x, y = torch.randn(6, 4), torch.tensor([0, 1, 2, 3, 4, 0])
-    net = nn.Sequential(nn.Linear(4, 5))
+    # 8 input features for 6 samples: the per-sample weight gradients (the inputs, for a linear
+    # net) span 6 dimensions, so ntk_cond_ps's 6 x 6 kernel is well-conditioned. With 4 features
+    # it was singular and the condition number's sign of a ~0 eigenvalue depended on the CPU.
+    x, y = torch.randn(6, 8), torch.tensor([0, 1, 2, 3, 4, 0])
+    net = nn.Sequential(nn.Linear(8, 5))
     with torch.no_grad():
         net[0].weight.mul_(1e-6)
         net[0].bias.copy_(torch.linspace(1.0, 2.0, 5))

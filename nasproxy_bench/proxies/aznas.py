@@ -40,8 +40,15 @@ SIGMA_EPS = 1e-6
 
 
 def kaiming_fan_in_reinit(model: nn.Module, gen: torch.Generator) -> None:
-    """AZ-NAS's ``kaiming_norm_fanin`` init: conv/linear N(0, 2/fan_in), biases 0; affine BN/GN scale 1, shift 0."""
-    reinit_weights(model, lambda w: nn.init.kaiming_normal_(w, mode="fan_in", nonlinearity="relu", generator=gen))
+    """AZ-NAS's ``kaiming_norm_fanin`` init: conv/linear N(0, 2/fan_in), biases 0; affine BN/GN scale 1, shift 0.
+
+    Drawn on the CPU from ``gen`` and copied: the same weights on any device (a CPU generator
+    cannot fill a CUDA tensor)."""
+    reinit_weights(model, lambda w: w.copy_(kaiming_fan_in(w.shape, w.dtype, gen)))
+
+
+def kaiming_fan_in(shape: torch.Size, dtype: torch.dtype, gen: torch.Generator) -> torch.Tensor:
+    return nn.init.kaiming_normal_(torch.empty(shape, dtype=dtype), mode="fan_in", nonlinearity="relu", generator=gen)
 
 
 def eigen_entropy(feature: torch.Tensor) -> float:

@@ -24,7 +24,7 @@ def logsynflow(ctx: ProxyContext) -> float:
     weights, grads = synflow_gradients(ctx, keep_bn=False)
     if grads is None:
         return 0.0
-    total = torch.zeros((), dtype=torch.float64)
+    total = torch.zeros((), dtype=torch.float64, device=weights[0].device)  # on the network's device (CUDA too)
     for w, g in zip(weights, grads, strict=True):
         if g is not None:
             total += (w.detach() * torch.log(g + 1)).abs().sum()

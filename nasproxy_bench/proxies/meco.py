@@ -33,7 +33,8 @@ def min_correlation_eigenvalue(feature: torch.Tensor) -> float:
     if corr.dim() == 0:  # a single row: corrcoef gives the scalar 1 (or NaN for a constant row)
         corr = corr.reshape(1, 1)
     corr = torch.nan_to_num(corr, nan=0.0, posinf=0.0, neginf=0.0)
-    return float(torch.linalg.eigvalsh(corr)[0])
+    # the eigen-solver on the CPU: a GPU one costs milliseconds per small matrix, and MeCo solves one per module
+    return float(torch.linalg.eigvalsh(corr.cpu())[0])
 
 
 def _hooked_maps(ctx: ProxyContext) -> list[torch.Tensor]:
