@@ -86,7 +86,8 @@ def as_score(value: object) -> float:
     return float(value)
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of a record's message."""
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
 
@@ -109,7 +110,7 @@ def evaluate(spec: ProxySpec, ctx: ProxyContext) -> Record:
     except NasproxyError:
         raise
     except Exception as exc:  # one failing network must not end a run of thousands
-        return Record(math.nan, time.perf_counter() - start, STATUS_ERROR, _one_line(exc))
+        return Record(math.nan, time.perf_counter() - start, STATUS_ERROR, one_line(exc))
     return Record(score, time.perf_counter() - start, STATUS_OK)
 
 

@@ -111,3 +111,28 @@ def test_death_reasons_name_the_signal_or_exit_code():
     assert death_reason(-9) == "worker process killed by SIGKILL"
     assert death_reason(-15) == "worker process killed by SIGTERM"
     assert death_reason(3) == "worker process exited with code 3"
+
+
+def test_a_network_that_cannot_be_built_gives_error_records_and_the_run_goes_on(fake_root, tmp_path, monkeypatch, capsys):
+    """An allocation failure while building (a --memory-limit run) used to end the whole run at that architecture."""
+    from nasproxy_bench.adapters.nb201.benchmark import NB201Benchmark
+
+    victim = NB201Benchmark(fake_root).sample(12, 0)[3]
+    build = NB201Benchmark.build
+
+    def failing_build(self, arch, dataset):
+        if arch == victim:
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1440000 bytes.")
+        return build(self, arch, dataset)
+
+    monkeypatch.setattr(NB201Benchmark, "build", failing_build)
+    assert run(fake_root, tmp_path / "s.h5", "params,synflow", 1) == 0
+    stored = records(tmp_path / "s.h5")
+    assert len(stored) == 24
+    for (_, arch), (score, status, message) in stored.items():
+        if arch == victim:
+            assert status == STATUS_ERROR and math.isnan(score)
+            assert message == "building the network failed: RuntimeError: DefaultCPUAllocator: can't allocate memory: " \
+                              "you tried to allocate 1440000 bytes."
+        else:
+            assert status == STATUS_OK, (arch, message)

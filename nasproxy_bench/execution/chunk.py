@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nasproxy_bench.benchmark import Benchmark
+from nasproxy_bench.errors import NasproxyError
 from nasproxy_bench.inputs import Batch
 from nasproxy_bench.memory import high_water_mib, release_freed_memory, rss_mib
 from nasproxy_bench.proxies.base import ProxyContext
-from nasproxy_bench.store import Record
+from nasproxy_bench.store import STATUS_ERROR, Record
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class ChunkRunner:
 
     def run(self, chunk: Chunk) -> ChunkResult:
         from nasproxy_bench.registry import get_proxy
-        from nasproxy_bench.runner import build_model, evaluate, model_device, provenance, resolve_device, task_batches
+        from nasproxy_bench.runner import build_model, evaluate, model_device, one_line, provenance, resolve_device, task_batches
 
         benchmark = self._benchmark(chunk)
         dataset = benchmark.dataset(chunk.dataset)
@@ -91,7 +93,15 @@ class ChunkRunner:
         build_device = model_device(list(specs.values()), device)
         result = ChunkResult(provenance=provenance(device, batches))
         for arch, names in chunk.todo:
-            model = build_model(benchmark, arch, dataset.name, chunk.seed, build_device)
+            try:
+                model = build_model(benchmark, arch, dataset.name, chunk.seed, build_device)
+            except NasproxyError:
+                raise
+            except Exception as exc:  # e.g. out of memory under --memory-limit: this architecture only
+                failed = Record(math.nan, 0.0, STATUS_ERROR, f"building the network failed: {one_line(exc)}")
+                result.records.extend(ScoredRecord(arch, name, failed) for name in names)
+                release_freed_memory()
+                continue
             ctx = ProxyContext(benchmark, arch, dataset, model, batches, chunk.seed, device, frozenset(specs))
             for name in names:
                 result.records.append(ScoredRecord(arch, name, evaluate(specs[name], ctx)))
