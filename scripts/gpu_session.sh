@@ -6,8 +6,12 @@
 #
 # Usage (repo root of the device machine; the data root holds the NB201/NB101/NDS/TransNAS
 # tables and the CIFAR inputs):
-#   DATA=.gpudata scripts/gpu_session.sh [DEADLINE_S, default 480]
+#   DATA=.gpudata [RESUME=docs/stores/session12_gpu_gennas.h5] scripts/gpu_session.sh [DEADLINE_S, default 480]
 # A CPU dry run of the same script: DEVICE=cpu N=3 NT=2 BENCH_N=1 scripts/gpu_session.sh 120
+# Preparing .gpudata on the CPU machine (about 40 MB; list it in .git/info/exclude, pass it to the
+# device tool's `carry`): copy benchmarks/{nb201,nb101,nds,transnas} and inputs/cifar-10-batches-py,
+# inputs/cifar-100-python from the data root, then
+#   python -m nasproxy_bench.adapters.transnas.reference micro .gpudata/tnb101_micro_ref.csv
 set -u
 T0=$(date +%s)
 DEADLINE=${1:-480}                 # seconds after start at which the runs are stopped (SIGTERM: stores close)
@@ -69,6 +73,8 @@ fi
 job() {  # name run-args...
   local name=$1; shift
   stamp "start $name"
+  # RESUME=store: each run starts from a copy of a committed store (docs/stores/), so GPU sessions add up
+  [ -n "${RESUME:-}" ] && cp "$RESUME" "$W/stores/$name.h5"
   timeout "$(left)" "${NPB[@]}" run --device "$DEVICE" --no-progress --store "$W/stores/$name.h5" "$@" > "$W/logs/$name.log" 2>&1 &
 }
 G="--batch-size 16 --n $N"
