@@ -333,6 +333,32 @@ def test_a_network_can_ask_for_a_per_sample_loop_instead_of_vmap(linear2, monkey
     assert score(name, context(looped, x, y, n_out=5)) == pytest.approx(expected, rel=1e-12)
 
 
+def test_ntk_cond_ps_builds_a_large_kernel_chunk_by_chunk_with_the_same_value(monkeypatch):
+    """J Jᵀ in float64 from column chunks (no float64 copy of an NB-NLP-sized J) gives the one-shot value."""
+    import nasproxy_bench.proxies.gradient as gradient
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 5))  # 6 samples, J of rank 6: finite condition
+    x, y = torch.randn(6, 8), torch.tensor([0, 1, 2, 3, 4, 0])
+    whole = score("ntk_cond_ps", context(net, x, y, n_out=5))
+    monkeypatch.setattr(gradient, "GRAM_CHUNK", 7)  # the 48 + 30 weights in chunks of 7 columns
+    chunked = score("ntk_cond_ps", context(net, x, y, n_out=5))
+    assert math.isfinite(whole) and chunked == pytest.approx(whole, rel=1e-9)
+    jac = torch.randn(4, 10, dtype=torch.float32)
+    assert torch.allclose(gradient._float64_gram(jac), jac.double() @ jac.double().T, rtol=1e-12, atol=0)
+
+
+def test_a_kernel_singular_up_to_float64_rounding_has_an_infinite_condition_number():
+    import nasproxy_bench.proxies.gradient as gradient
+
+    eps = torch.finfo(torch.float64).eps
+    gram = torch.diag(torch.tensor([1.0, 1e-3, 3 * eps], dtype=torch.float64))  # 3 eps <= 3 * eps * 1: rounding
+    assert gradient._condition_number_of_gram(gram, singular_below=3 * eps) == math.inf
+    assert gradient._condition_number_of_gram(gram) == pytest.approx(1 / (3 * eps))  # ntk_cond keeps the old rule
+    gram[2, 2] = 1e-6
+    assert gradient._condition_number_of_gram(gram, singular_below=3 * eps) == pytest.approx(1e6)
+
+
 def test_task_mismatch_is_unsupported_not_a_crash(linear2):
     net, x, y = linear2
     record = evaluate(get_proxy("snip"), context(net, x, y, n_out=5, task=TaskKind.SEQUENCE))

@@ -214,13 +214,15 @@ def _per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
     weights = {n: net.params[n] for n in net.weight_names}
     if net.loop:  # same values as vmap one sample at a time (checked bit-identical on NB-NLP), less memory
         leaves = {n: w.detach().requires_grad_(True) for n, w in weights.items()}  # views, no copy
-        rows = []
-        for x, y in zip(ctx.batch.x, ctx.batch.y, strict=True):
+        # one (batch, n_weights) tensor filled row by row: a list of rows stacked at the end held
+        # the gradients twice (2 x 2.8 GB on an NB-NLP cell at batch 64)
+        rows = torch.empty((len(ctx.batch.x), sum(w.numel() for w in leaves.values())), dtype=net.dtype, device=ctx.device)
+        for row, x, y in zip(rows, ctx.batch.x, ctx.batch.y, strict=True):
             # a weight the output does not use gets zeros, as torch.func.grad gives it under vmap
             grads = torch.autograd.grad(objective_fn(leaves, x, y), list(leaves.values()), allow_unused=True,
                                         materialize_grads=True)
-            rows.append(torch.cat([g.reshape(-1) for g in grads]))
-        return torch.stack(rows)
+            torch.cat([g.reshape(-1) for g in grads], out=row)
+        return rows
     per_sample = vmap(grad(objective_fn), in_dims=(None, 0, 0))(weights, ctx.batch.x, ctx.batch.y)
     return torch.cat([per_sample[n].reshape(len(ctx.batch.x), -1) for n in net.weight_names], dim=1)
 
@@ -261,7 +263,7 @@ def _input_blind_reason(ctx: ProxyContext) -> str:
 def gradsign(ctx: ProxyContext) -> float:
     """Σ_k |Σ_i sign(∂L(x_i)/∂θ_k)| over per-sample gradients (Zhang & Jia, ICLR'22)."""
     grads = _per_sample_grads(ctx, "loss")  # not shared: no other proxy reads it, and it is batch x weights
-    return float(torch.sign(grads).sum(0).abs().sum())
+    return float(grads.sign_().sum(0).abs().sum())  # in place: no second batch x weights tensor
 
 
 def zico(ctx: ProxyContext) -> float:
@@ -287,7 +289,11 @@ def ntk_cond_ps(ctx: ProxyContext) -> float:
     Not TE-NAS's procedure (``ntk_cond``): each sample is normalised with its own statistics,
     on the full network, conv/linear weights only.
     """
-    return _condition_number(_per_sample_grads(ctx, "output").double())
+    gram = _float64_gram(_per_sample_grads(ctx, "output"))
+    # An eigenvalue within float64 rounding of zero (numpy's matrix_rank tolerance, n * eps * λ_max)
+    # is zero: its sign and size depend on the summation order (an NB-NLP cell: inf from one
+    # product, 2.0e14 from column chunks), so such a kernel is singular, inf.
+    return _condition_number_of_gram(gram, singular_below=len(gram) * torch.finfo(torch.float64).eps)
 
 
 # TE-NAS settings (VITA-Group/TENAS prune_tenas.py / prune_launch.py / lib/procedures/ntk.py; lines in docs/proxies.md)
@@ -325,10 +331,30 @@ def _output_row_grads_batch_coupled(ctx: ProxyContext, model: nn.Module) -> torc
 
 
 def _condition_number(jac: torch.Tensor) -> float:
-    eig = torch.linalg.eigvalsh(jac @ jac.T)
-    if eig[0] <= 0:
+    return _condition_number_of_gram(jac @ jac.T)
+
+
+def _condition_number_of_gram(gram: torch.Tensor, singular_below: float = 0.0) -> float:
+    """λ_max / λ_min; ``inf`` when λ_min <= λ_max * ``singular_below`` (the kernel is singular)."""
+    eig = torch.linalg.eigvalsh(gram)
+    if eig[0] <= max(float(eig[-1]) * singular_below, 0.0):
         return math.inf
     return float(eig[-1] / eig[0])
+
+
+GRAM_CHUNK = 1 << 20  # columns of J converted to float64 at a time (at batch 64: 512 MiB)
+
+
+def _float64_gram(jac: torch.Tensor) -> torch.Tensor:
+    """J Jᵀ in float64 without a float64 copy of a large J (an NB-NLP cell's J is 64 x 11M)."""
+    if jac.shape[1] <= GRAM_CHUNK:
+        j = jac.double()
+        return j @ j.T
+    gram = torch.zeros((len(jac), len(jac)), dtype=torch.float64, device=jac.device)
+    for start in range(0, jac.shape[1], GRAM_CHUNK):
+        part = jac[:, start:start + GRAM_CHUNK].double()
+        gram += part @ part.T
+    return gram
 
 
 def ntk_cond(ctx: ProxyContext) -> float:
