@@ -397,7 +397,8 @@ PROXIES = (
     ProxySpec("ntk_cond", ntk_cond, "gradient", "2", direction=Direction.LOWER, tasks=ALL_TASKS,
               description=f"NTK condition number, TE-NAS protocol: C={NTK_CHANNELS} N={NTK_CELLS} network, batch-coupled BN, "
                           f"mean of {NTK_REPEATS} inits"),
-    ProxySpec("ntk_cond_ps", ntk_cond_ps, "gradient", "1", tasks=ALL_TASKS, direction=Direction.LOWER,
+    # v2 (session 12): a kernel singular up to float64 rounding is inf; a large J Jᵀ is built from column chunks
+    ProxySpec("ntk_cond_ps", ntk_cond_ps, "gradient", "2", tasks=ALL_TASKS, direction=Direction.LOWER,
               description="NTK condition number on the full network with per-sample BatchNorm (not TE-NAS)"),
     ProxySpec("ntk_cond_full", ntk_cond_full, "gradient", "1", tasks=ALL_TASKS, direction=Direction.LOWER, opt_in=True,
               description="TE-NAS's NTK procedure on the full network, one init (one backward per sample)"),
