@@ -159,6 +159,8 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--proxies", help="with --add: comma-separated cheap proxies")
     chk.add_argument("--n", type=_positive_int, default=50, help="with --add: sample size (default 50)")
     chk.add_argument("--batch-size", type=_positive_int, default=32, help="with --add: batch size (default 32)")
+    chk.add_argument("--workers", type=_positive_int, default=1,
+                     help="compute this many entries at once, each in its own one-thread process (same values)")
     data = sub.add_parser("data", parents=[common], help="official data files: status, download")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     status = data_sub.add_parser("status", parents=[common], help="per benchmark: expected files, present/missing, size, SHA-256")
@@ -209,7 +211,7 @@ def cmd_check(args: argparse.Namespace) -> None:
             raise NasproxyError("--add needs BENCHMARK/DATASET and --proxies, e.g. --add nb101/cifar10 --proxies params,synflow")
         new_entry = CheckConfig(benchmark, dataset, [p.strip() for p in args.proxies.split(",") if p.strip()],
                                 n=args.n, batch_size=args.batch_size)
-    table = check(args.baseline, resolve_data_root(args.data_root), update=args.update, new_entry=new_entry,
+    table = check(args.baseline, resolve_data_root(args.data_root), update=args.update, new_entry=new_entry, workers=args.workers,
                   benchmark=args.benchmark)
     print(table.to_string(index=False))
     print(f"baseline {'updated' if args.update else 'matched'}: {args.baseline}")

@@ -10,7 +10,9 @@ sums, and at the baseline's small n that moved GenNAS's SPR by 0.05 between 1 an
 from __future__ import annotations
 
 import json
+import multiprocessing
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -51,6 +53,22 @@ def compute(config: CheckConfig, data_root: Path) -> dict[str, float]:
             progress=False)
         summary = summarize(ResultStore(store_path), data_root)
     return {row.proxy: float(row.spearman_mean) for row in summary.itertuples()}
+
+
+def _compute_all(configs: list[CheckConfig], data_root: Path, workers: int) -> list[dict[str, float]]:
+    """``compute`` of each configuration, in order; with ``workers`` > 1 in spawned processes, costliest first."""
+    if workers <= 1 or len(configs) <= 1:
+        return [compute(c, data_root) for c in configs]
+    order = sorted(range(len(configs)), key=lambda i: -_cost_guess(configs[i]))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {i: pool.submit(compute, configs[i], data_root) for i in order}
+        return [futures[i].result() for i in range(len(configs))]
+
+
+def _cost_guess(config: CheckConfig) -> float:
+    """A rough relative cost, to start the long entries first: GenNAS trains 100 steps per network."""
+    per_arch = sum(100.0 if p.startswith("gennas") else 1.0 for p in config.proxies)
+    return per_arch * config.n * len(config.seeds)
 
 
 Baseline = list[tuple[CheckConfig, dict[str, float]]]
@@ -101,11 +119,13 @@ def compare(baseline: dict[str, float], current: dict[str, float], tolerance: fl
 
 def check(
     baseline_path: Path, data_root: Path, *, update: bool = False, new_entry: CheckConfig | None = None,
-    benchmark: str | None = None,
+    benchmark: str | None = None, workers: int = 1,
 ) -> pd.DataFrame:
     """Recompute every entry (or those of ``benchmark``) and compare; raise if anything moved too far.
 
     ``update`` rewrites the recomputed entries; ``new_entry`` adds (or replaces) one entry.
+    ``workers`` > 1 computes entries in that many processes at once (each on one torch thread,
+    so the values are those of a sequential check).
     """
     if new_entry is not None:
         values = compute(new_entry, data_root)
@@ -120,8 +140,7 @@ def check(
         if not entries:
             raise NasproxyError(f"{baseline_path} has no entry for {benchmark}; add one with --add")
     tables = []
-    for config, baseline in entries:
-        current = compute(config, data_root)
+    for (config, baseline), current in zip(entries, _compute_all([c for c, _ in entries], data_root, workers), strict=True):
         if update:
             write_baseline(baseline_path, config, current)
             baseline = current
