@@ -320,7 +320,7 @@ def test_the_per_sample_loop_gives_an_unused_weight_zero_gradient_like_vmap(line
 @pytest.mark.parametrize("name", ["gradsign", "ntk_cond_ps"])
 def test_a_network_can_ask_for_a_per_sample_loop_instead_of_vmap(linear2, monkeypatch, name):
     """``per_sample_loop`` (recurrent networks: vmap keeps a gradient per time step) gives vmap's values without vmap."""
-    import nasproxy_bench.proxies.gradient as gradient
+    import nasproxy_bench.proxies.per_sample as per_sample
 
     net, x, y = linear2
     expected = score(name, context(net, x, y, n_out=5))
@@ -329,8 +329,10 @@ def test_a_network_can_ask_for_a_per_sample_loop_instead_of_vmap(linear2, monkey
     def no_vmap(*args, **kwargs):
         raise AssertionError("vmap called for a per_sample_loop network")
 
-    monkeypatch.setattr(gradient, "vmap", no_vmap)
-    assert score(name, context(looped, x, y, n_out=5)) == pytest.approx(expected, rel=1e-12)
+    monkeypatch.setattr(per_sample, "vmap", no_vmap)
+    assert score(name, context(looped, x, y, n_out=5)) == pytest.approx(expected, rel=1e-6)  # gathered
+    monkeypatch.setattr(per_sample, "_gathered", lambda net, objective: None)
+    assert score(name, context(looped, x, y, n_out=5)) == pytest.approx(expected, rel=1e-12)  # looped
 
 
 def test_ntk_cond_ps_builds_a_large_kernel_chunk_by_chunk_with_the_same_value(monkeypatch):

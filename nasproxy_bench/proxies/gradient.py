@@ -12,12 +12,12 @@ import math
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, vmap
 
 from nasproxy_bench.benchmark import Direction
 from nasproxy_bench.errors import UnsupportedNetwork
 from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
-from nasproxy_bench.proxies.passes import loss_gradients, task_loss, task_output, weighted_layers
+from nasproxy_bench.proxies.passes import loss_gradients, task_output, weighted_layers
+from nasproxy_bench.proxies.per_sample import per_sample_grads
 
 
 def _total(values: list[torch.Tensor]) -> float:
@@ -138,131 +138,9 @@ def synflow_bn(ctx: ProxyContext) -> float:
     return _synflow(ctx, keep_bn=True)
 
 
-class _PerSampleNetwork:
-    """A fresh copy of the network called one sample at a time (``functional_call`` under ``vmap``,
-    or in a plain loop for a network that sets ``per_sample_loop``).
-
-    BatchNorm sees each sample alone (batch statistics of one example), as in a per-sample loop;
-    running statistics are not updated under vmap, batch statistics are used instead.
-    ``dtype`` converts the copy and floating-point inputs (the float64 signal check).
-    """
-
-    def __init__(self, ctx: ProxyContext, dtype: torch.dtype = torch.float32) -> None:
-        self.ctx = ctx
-        self.model = ctx.fresh_model().to(dtype)
-        self.dtype = dtype
-        param_names = {id(p): n for n, p in self.model.named_parameters()}
-        self.weight_names = [param_names[id(m.weight)] for m in weighted_layers(self.model)]
-        if not self.weight_names:
-            raise UnsupportedNetwork("network has no conv or linear layers")
-        self.params = {n: p.detach() for n, p in self.model.named_parameters()}
-        for m in self.model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                m.track_running_stats = False
-                m.running_mean = m.running_var = None
-        self.buffers = dict(self.model.named_buffers())
-        # A recurrent network reuses its weights at every time step, and vmap keeps one per-sample
-        # gradient per use (one NB-NLP cell: 4.8 GB peak with one sequence at a time; all 16 at once
-        # did not fit under a 9 GB cap); such a network sets ``per_sample_loop`` and is run one
-        # sample at a time through plain autograd, which accumulates over the steps in place.
-        self.loop = bool(getattr(ctx.model, "per_sample_loop", False))
-
-    def inputs(self) -> torch.Tensor:
-        x = self.ctx.batch.x
-        return x.to(self.dtype) if x.is_floating_point() else x
-
-    def output(self, weights: dict, x: torch.Tensor) -> torch.Tensor:
-        """The network's output for one sample ``x`` (no batch dimension)."""
-        return functional_call(self.model, ({**self.params, **weights}, self.buffers), (x.unsqueeze(0),))
-
-    def outputs(self) -> torch.Tensor:
-        """Every sample's read output (``task_output``), each computed alone: (batch, ...)."""
-        with torch.no_grad():
-            x = self.inputs()
-            if self.loop:
-                return torch.stack([task_output(self.ctx, self.output({}, sample)) for sample in x])
-            return vmap(lambda sample: task_output(self.ctx, self.output({}, sample)))(x)
-
-
-def _per_sample_network(ctx: ProxyContext) -> _PerSampleNetwork:
-    return ctx.shared("per_sample_network", lambda: _PerSampleNetwork(ctx))
-
-
-def _check_per_sample_signal(ctx: ProxyContext) -> None:
-    """Refuse (``UnsupportedNetwork``) before any per-sample gradient when every input gives the same output.
-
-    A forward pass costs a fraction of the gradients, and the verdict is remembered, so the
-    per-sample proxies (gradsign, ntk_cond_ps) refuse such a network without computing them.
-    """
-    verdict = ctx.shared("per_sample_signal", lambda: _input_blind_reason(ctx))
-    if verdict:
-        raise UnsupportedNetwork(verdict)
-
-
-def _per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
-    """Per-sample gradients of conv/linear weights, flattened: (batch, n_weights).
-
-    ``objective`` 'loss' = the task loss of the sample; 'output' = sum of its outputs (NTK).
-    """
-    _check_per_sample_signal(ctx)
-    net = _per_sample_network(ctx)
-
-    def objective_fn(weights: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        out = net.output(weights, x)
-        return task_loss(ctx, out, y.unsqueeze(0)) if objective == "loss" else task_output(ctx, out).sum()
-
-    weights = {n: net.params[n] for n in net.weight_names}
-    if net.loop:  # same values as vmap one sample at a time (checked bit-identical on NB-NLP), less memory
-        leaves = {n: w.detach().requires_grad_(True) for n, w in weights.items()}  # views, no copy
-        # one (batch, n_weights) tensor filled row by row: a list of rows stacked at the end held
-        # the gradients twice (2 x 2.8 GB on an NB-NLP cell at batch 64)
-        rows = torch.empty((len(ctx.batch.x), sum(w.numel() for w in leaves.values())), dtype=net.dtype, device=ctx.device)
-        for row, x, y in zip(rows, ctx.batch.x, ctx.batch.y, strict=True):
-            # a weight the output does not use gets zeros, as torch.func.grad gives it under vmap
-            grads = torch.autograd.grad(objective_fn(leaves, x, y), list(leaves.values()), allow_unused=True,
-                                        materialize_grads=True)
-            torch.cat([g.reshape(-1) for g in grads], out=row)
-        return rows
-    per_sample = vmap(grad(objective_fn), in_dims=(None, 0, 0))(weights, ctx.batch.x, ctx.batch.y)
-    return torch.cat([per_sample[n].reshape(len(ctx.batch.x), -1) for n in net.weight_names], dim=1)
-
-
-# Relative spread max|f(x_i) - f(x_0)| / max|f| of the per-sample outputs. Measured: TransNAS pooled
-# heads (input-blind) 1.6e-6 to 1.6e-5 in float32 and 8e-15 to 3e-14 in float64; an untrained
-# NB-NLP language model (input-dependent, weakly) 3.2e-6 in both. float32 cannot tell them apart,
-# float64 separates them by eight orders of magnitude.
-CLEARLY_DIFFERENT = 1e-3  # a float32 spread above this needs no float64 check
-SAME_OUTPUT_RTOL = 1e-9  # float64 spread at or below this is rounding
-
-
-def _relative_spread(outputs: torch.Tensor) -> float:
-    scale = float(outputs.abs().max())
-    return float((outputs - outputs[:1]).abs().max()) / scale if scale else 0.0
-
-
-def _input_blind_reason(ctx: ProxyContext) -> str:
-    """Why per-sample proxies cannot score this network ('' if they can): its inputs all give the same output.
-
-    A BatchNorm with one sample's statistics followed by global average pooling (TransNAS-Bench-101's
-    classification, room-layout and jigsaw heads: the encoder ends in a BatchNorm) pools every
-    channel to its shift, whatever the image; the per-sample gradients of the weights before it are
-    then zero up to rounding, and a score built from them would rank rounding noise. Checked in
-    float32 first and, where the float32 outputs are close, again in float64.
-    """
-    if len(ctx.batch.x) < 2:
-        return ""
-    if _relative_spread(_per_sample_network(ctx).outputs()) > CLEARLY_DIFFERENT:
-        return ""
-    spread = _relative_spread(_PerSampleNetwork(ctx, torch.float64).outputs())
-    if spread <= SAME_OUTPUT_RTOL:
-        return (f"with per-sample normalisation every input gives the same output up to float64 rounding (relative spread "
-                f"{spread:.1e}), e.g. BatchNorm over one sample then global pooling: per-sample gradients are rounding noise")
-    return ""
-
-
 def gradsign(ctx: ProxyContext) -> float:
     """Σ_k |Σ_i sign(∂L(x_i)/∂θ_k)| over per-sample gradients (Zhang & Jia, ICLR'22)."""
-    grads = _per_sample_grads(ctx, "loss")  # not shared: no other proxy reads it, and it is batch x weights
+    grads = per_sample_grads(ctx, "loss")  # not shared: no other proxy reads it, and it is batch x weights
     return float(grads.sign_().sum(0).abs().sum())  # in place: no second batch x weights tensor
 
 
@@ -289,7 +167,7 @@ def ntk_cond_ps(ctx: ProxyContext) -> float:
     Not TE-NAS's procedure (``ntk_cond``): each sample is normalised with its own statistics,
     on the full network, conv/linear weights only.
     """
-    gram = _float64_gram(_per_sample_grads(ctx, "output"))
+    gram = _float64_gram(per_sample_grads(ctx, "output"))
     # An eigenvalue within float64 rounding of zero (numpy's matrix_rank tolerance, n * eps * λ_max)
     # is zero: its sign and size depend on the summation order (an NB-NLP cell: inf from one
     # product, 2.0e14 from column chunks), so such a kernel is singular, inf.

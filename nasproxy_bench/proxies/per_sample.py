@@ -1,0 +1,268 @@
+"""Per-sample gradients of the conv/linear weights, (batch, n_weights), for gradsign and ntk_cond_ps.
+
+Each sample is a batch of one: BatchNorm normalises it with its own statistics. Three ways,
+same values up to float32 rounding:
+
+- ``vmap`` over ``torch.func.grad`` (the default);
+- a loop of one-sample backward passes, for a network that sets ``per_sample_loop``
+  (recurrent: under vmap every time step keeps its own per-sample weight gradient);
+- gathered: where such a network's scored weights all sit in ``nn.Linear`` / ``nn.Embedding``
+  modules, ONE backward of the whole batch to the layers' outputs, then per sample and layer
+  Σ_uses g_useᵀ a_use as one matrix product over all uses (a recurrent layer's time steps),
+  instead of a rank-one update per step. Exact only when samples do not interact (no
+  BatchNorm, nothing else mixing the batch) and every use of a weight goes through its module,
+  so the last sample's row is recomputed by the loop and compared; on a mismatch the loop
+  computes every row. One NB-NLP cell (64 sequences of 70 tokens, 10.1M scored weights), one
+  thread: 62 s looped, 4.5 s gathered plus 0.5 s for the check row; rows equal to 1.5e-7 of their largest entry.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+from nasproxy_bench.errors import UnsupportedNetwork
+from nasproxy_bench.proxies.base import ProxyContext
+from nasproxy_bench.proxies.passes import task_loss, task_output, weighted_layers
+
+# Relative spread max|f(x_i) - f(x_0)| / max|f| of the per-sample outputs. Measured: TransNAS pooled
+# heads (input-blind) 1.6e-6 to 1.6e-5 in float32 and 8e-15 to 3e-14 in float64; an untrained
+# NB-NLP language model (input-dependent, weakly) 3.2e-6 in both. float32 cannot tell them apart,
+# float64 separates them by eight orders of magnitude.
+CLEARLY_DIFFERENT = 1e-3  # a float32 spread above this needs no float64 check
+SAME_OUTPUT_RTOL = 1e-9  # float64 spread at or below this is rounding
+# The gathered rows must match the loop's to float32 rounding of a sum over uses (measured on NB-NLP
+# cells: ~1e-6 of the row's largest entry); a layout or batch-coupling mistake is off by O(1).
+GATHERED_RTOL = 1e-4
+
+
+def _rounding(dtype: torch.dtype) -> float:
+    """Relative difference a batched and a one-sample forward may show from summation order alone."""
+    return 1e-5 if dtype == torch.float32 else 1e-12
+
+
+class PerSampleNetwork:
+    """A fresh copy of the network called one sample at a time (``functional_call`` under ``vmap``,
+    or in a plain loop for a network that sets ``per_sample_loop``).
+
+    BatchNorm sees each sample alone (batch statistics of one example), as in a per-sample loop;
+    running statistics are not updated under vmap, batch statistics are used instead.
+    ``dtype`` converts the copy and floating-point inputs (the float64 signal check).
+    """
+
+    def __init__(self, ctx: ProxyContext, dtype: torch.dtype = torch.float32) -> None:
+        self.ctx = ctx
+        self.model = ctx.fresh_model().to(dtype)
+        self.dtype = dtype
+        param_names = {id(p): n for n, p in self.model.named_parameters()}
+        self.weight_names = [param_names[id(m.weight)] for m in weighted_layers(self.model)]
+        if not self.weight_names:
+            raise UnsupportedNetwork("network has no conv or linear layers")
+        self.params = {n: p.detach() for n, p in self.model.named_parameters()}
+        for m in self.model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.track_running_stats = False
+                m.running_mean = m.running_var = None
+        self.buffers = dict(self.model.named_buffers())
+        # A recurrent network reuses its weights at every time step, and vmap keeps one per-sample
+        # gradient per use (one NB-NLP cell: 4.8 GB peak with one sequence at a time; all 16 at once
+        # did not fit under a 9 GB cap); such a network sets ``per_sample_loop``.
+        self.loop = bool(getattr(ctx.model, "per_sample_loop", False))
+
+    def inputs(self) -> torch.Tensor:
+        x = self.ctx.batch.x
+        return x.to(self.dtype) if x.is_floating_point() else x
+
+    def output(self, weights: dict, x: torch.Tensor) -> torch.Tensor:
+        """The network's output for one sample ``x`` (no batch dimension)."""
+        return functional_call(self.model, ({**self.params, **weights}, self.buffers), (x.unsqueeze(0),))
+
+    def outputs(self) -> torch.Tensor:
+        """Every sample's read output (``task_output``), each computed alone: (batch, 1, ...).
+
+        A ``per_sample_loop`` network is run on the whole batch when that gives the last sample's
+        own output (samples that do not interact): one NB-NLP cell's 64 one-sequence forwards
+        took 8 s in float32 and 16 s in float64, weight-bandwidth bound.
+        """
+        with torch.no_grad():
+            x = self.inputs()
+            if not self.loop:
+                return vmap(lambda sample: task_output(self.ctx, self.output({}, sample)))(x)
+            alone = task_output(self.ctx, self.output({}, x[-1]))
+            together = task_output(self.ctx, self.model(x)).unsqueeze(1)
+            if torch.allclose(together[-1], alone, rtol=0.0, atol=_rounding(self.dtype) * float(alone.abs().max())):
+                return together
+            return torch.stack([task_output(self.ctx, self.output({}, sample)) for sample in x])
+
+    def objective(self, objective: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One sample's objective from its output (batch dimension 1): 'loss' = the task loss; 'output' = Σ read outputs (NTK)."""
+        return task_loss(self.ctx, out, y) if objective == "loss" else task_output(self.ctx, out).sum()
+
+
+def per_sample_network(ctx: ProxyContext) -> PerSampleNetwork:
+    return ctx.shared("per_sample_network", lambda: PerSampleNetwork(ctx))
+
+
+def check_per_sample_signal(ctx: ProxyContext) -> None:
+    """Refuse (``UnsupportedNetwork``) before any per-sample gradient when every input gives the same output.
+
+    A forward pass costs a fraction of the gradients, and the verdict is remembered, so the
+    per-sample proxies (gradsign, ntk_cond_ps) refuse such a network without computing them.
+    """
+    verdict = ctx.shared("per_sample_signal", lambda: _input_blind_reason(ctx))
+    if verdict:
+        raise UnsupportedNetwork(verdict)
+
+
+def per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
+    """Per-sample gradients of conv/linear weights, flattened: (batch, n_weights).
+
+    ``objective`` 'loss' = the task loss of the sample; 'output' = sum of its outputs (NTK).
+    """
+    check_per_sample_signal(ctx)
+    net = per_sample_network(ctx)
+    if not net.loop:
+        return _vmapped(net, objective)
+    rows = _gathered(net, objective)
+    if rows is not None:
+        last = len(rows) - 1
+        exact = _looped(net, objective, [last])[0]
+        if torch.allclose(rows[last], exact, rtol=0.0, atol=GATHERED_RTOL * float(exact.abs().max())):
+            return rows
+        del rows  # a batch-coupled network or a weight used outside its module: the loop is exact
+    return _looped(net, objective, range(len(ctx.batch.x)))
+
+
+def _vmapped(net: PerSampleNetwork, objective: str) -> torch.Tensor:
+    def objective_fn(weights: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return net.objective(objective, net.output(weights, x), y.unsqueeze(0))
+
+    batch = net.ctx.batch
+    weights = {n: net.params[n] for n in net.weight_names}
+    per_sample = vmap(grad(objective_fn), in_dims=(None, 0, 0))(weights, batch.x, batch.y)
+    return torch.cat([per_sample[n].reshape(len(batch.x), -1) for n in net.weight_names], dim=1)
+
+
+def _looped(net: PerSampleNetwork, objective: str, samples) -> torch.Tensor:
+    """Rows of the given samples, one plain backward each (autograd accumulates a reused weight in place)."""
+    batch = net.ctx.batch
+    samples = list(samples)
+    leaves = [net.params[n].detach().requires_grad_(True) for n in net.weight_names]  # views, no copy
+    named = dict(zip(net.weight_names, leaves, strict=True))
+    # one (rows, n_weights) tensor filled row by row: a list of rows stacked at the end held the
+    # gradients twice (2 x 2.8 GB on an NB-NLP cell at batch 64)
+    rows = torch.empty((len(samples), sum(w.numel() for w in leaves)), dtype=net.dtype, device=batch.x.device)
+    for row, i in zip(rows, samples, strict=True):
+        out = net.output(named, batch.x[i])
+        # a weight the output does not use gets zeros, as torch.func.grad gives it under vmap
+        grads = torch.autograd.grad(net.objective(objective, out, batch.y[i:i + 1]), leaves, allow_unused=True,
+                                    materialize_grads=True)
+        torch.cat([g.reshape(-1) for g in grads], out=row)
+    return rows
+
+
+class _UseRecorder:
+    """Forward hooks that keep, for every call of the given modules, its input and output."""
+
+    def __init__(self, modules: list[nn.Module]) -> None:
+        self.uses: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {id(m): [] for m in modules}
+        self.handles = [m.register_forward_hook(self._hook) for m in modules]
+
+    def _hook(self, module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        self.uses[id(module)].append((inputs[0].detach(), output))
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def _gathered(net: PerSampleNetwork, objective: str) -> torch.Tensor | None:
+    """All rows from one batched backward (module docstring); None where that cannot apply."""
+    batch = net.ctx.batch
+    n = len(batch.x)
+    params = dict(net.model.named_parameters())
+    owners: dict[int, list[nn.Module]] = {}  # a weight's modules (a tied weight: an embedding and a decoder)
+    for m in net.model.modules():
+        if isinstance(m, nn.Linear) or (isinstance(m, nn.Embedding) and _plain_lookup(m)):
+            owners.setdefault(id(m.weight), []).append(m)
+    if any(id(params[name]) not in owners for name in net.weight_names):
+        return None
+    modules = list({id(m): m for name in dict.fromkeys(net.weight_names) for m in owners[id(params[name])]}.values())
+    recorder = _UseRecorder(modules)
+    try:
+        out = net.model(net.inputs())
+    finally:
+        recorder.remove()
+    uses = [(id(m), a, o) for m in modules for a, o in recorder.uses[id(m)]]
+    if not uses or any(a.shape[:1] != (n,) for _, a, _ in uses):
+        return None  # a layer called without the batch first: no layout to read
+    # unbind, not slicing: its backward stacks the samples' gradients once (64 slices of an NB-NLP
+    # cell's 180 MB logits each back-propagated a full-size zero-padded gradient: 6 of 12 s)
+    total = sum(net.objective(objective, o.unsqueeze(0), y.unsqueeze(0)) for o, y in zip(out.unbind(0), batch.y.unbind(0), strict=True))
+    out_grads = torch.autograd.grad(total, [o for _, _, o in uses], allow_unused=True, materialize_grads=True)
+    by_module: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {id(m): [] for m in modules}
+    for (key, a, _), g in zip(uses, out_grads, strict=True):
+        by_module[key].append((a, g))
+    rows = torch.zeros((n, sum(params[name].numel() for name in net.weight_names)), dtype=net.dtype, device=batch.x.device)
+    offset = 0
+    for name in net.weight_names:
+        weight = params[name]
+        blocks = rows[:, offset:offset + weight.numel()].view(n, *weight.shape)
+        for m in owners[id(weight)]:
+            if isinstance(m, nn.Embedding):
+                _accumulate_lookups(blocks, by_module[id(m)])
+            else:
+                _accumulate_linear(blocks, by_module[id(m)])
+        offset += weight.numel()
+    return rows
+
+
+def _plain_lookup(embedding: nn.Embedding) -> bool:
+    """An embedding whose weight gradient is a plain scatter of the output gradient."""
+    return embedding.padding_idx is None and embedding.max_norm is None and not embedding.scale_grad_by_freq
+
+
+def _accumulate_linear(blocks: torch.Tensor, uses: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """blocks[i] += Σ_uses g_iᵀ a_i, all uses of the layer as one (out x uses) @ (uses x in) product per sample."""
+    if not uses:
+        return
+    n = len(blocks)
+    a = torch.cat([a.reshape(n, -1, a.shape[-1]) for a, _ in uses], dim=1)
+    g = torch.cat([g.reshape(n, -1, g.shape[-1]) for _, g in uses], dim=1)
+    for i in range(n):  # per sample into its row: no (batch, out, in) temporary
+        blocks[i].addmm_(g[i].T, a[i])
+
+
+def _accumulate_lookups(blocks: torch.Tensor, uses: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """blocks[i][token] += the output gradient at every position where sample i looked ``token`` up."""
+    n = len(blocks)
+    for tokens, g in uses:
+        flat_tokens, flat_g = tokens.reshape(n, -1), g.reshape(n, -1, g.shape[-1])
+        for i in range(n):
+            blocks[i].index_add_(0, flat_tokens[i], flat_g[i])
+
+
+def _relative_spread(outputs: torch.Tensor) -> float:
+    scale = float(outputs.abs().max())
+    return float((outputs - outputs[:1]).abs().max()) / scale if scale else 0.0
+
+
+def _input_blind_reason(ctx: ProxyContext) -> str:
+    """Why per-sample proxies cannot score this network ('' if they can): its inputs all give the same output.
+
+    A BatchNorm with one sample's statistics followed by global average pooling (TransNAS-Bench-101's
+    classification, room-layout and jigsaw heads: the encoder ends in a BatchNorm) pools every
+    channel to its shift, whatever the image; the per-sample gradients of the weights before it are
+    then zero up to rounding, and a score built from them would rank rounding noise. Checked in
+    float32 first and, where the float32 outputs are close, again in float64.
+    """
+    if len(ctx.batch.x) < 2:
+        return ""
+    if _relative_spread(per_sample_network(ctx).outputs()) > CLEARLY_DIFFERENT:
+        return ""
+    spread = _relative_spread(PerSampleNetwork(ctx, torch.float64).outputs())
+    if spread <= SAME_OUTPUT_RTOL:
+        return (f"with per-sample normalisation every input gives the same output up to float64 rounding (relative spread "
+                f"{spread:.1e}), e.g. BatchNorm over one sample then global pooling: per-sample gradients are rounding noise")
+    return ""
