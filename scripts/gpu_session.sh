@@ -4,14 +4,19 @@
 # writes its own resumable store; stores, logs and GPU samples are packed into
 # $OUT/gpu_session.tar.gz, which `merge`/`report` read back on the CPU machine.
 #
-# Usage (repo root of the device machine; the data root holds the NB201/NB101/NDS/TransNAS
-# tables and the CIFAR inputs):
-#   DATA=.gpudata [RESUME=docs/stores/session12_gpu_gennas.h5] scripts/gpu_session.sh [DEADLINE_S, default 480]
+# Usage (repo root of the device machine; the data root holds the NB201/NB101/NDS/TransNAS/NB-NLP
+# tables and the CIFAR/PTB inputs):
+#   DATA=.gpudata [RESUME=store.h5] [RESUME_DIR=dir] [JOBS="name ..."] scripts/gpu_session.sh [DEADLINE_S, default 480]
+# RESUME: every run starts from a copy of that store; RESUME_DIR: run NAME starts from DIR/NAME.h5 or
+# DIR/NAME.h5.xz where one exists (so GPU sessions add up; give it GPU stores only: a store keeps
+# one device's records, docs/stores/README.md). JOBS: the runs to start (names as in
+# part 2; default the GenNAS runs, two TransNAS tasks and NB-NLP --proxies all: 9 runs, 17 processes).
 # A CPU dry run of the same script: DEVICE=cpu N=3 NT=2 BENCH_N=1 scripts/gpu_session.sh 120
-# Preparing .gpudata on the CPU machine (about 40 MB; list it in .git/info/exclude, pass it to the
-# device tool's `carry`): copy benchmarks/{nb201,nb101,nds,transnas} and inputs/cifar-10-batches-py,
-# inputs/cifar-100-python from the data root, then
+# Preparing .gpudata on the CPU machine (about 70 MB; list it in .git/info/exclude, pass it to the
+# device tool's `carry`): copy benchmarks/{nb201,nb101,nds,transnas,nbnlp} and inputs/cifar-10-batches-py,
+# inputs/cifar-100-python, inputs/ptb from the data root, then
 #   python -m nasproxy_bench.adapters.transnas.reference micro .gpudata/tnb101_micro_ref.csv
+#   python -m nasproxy_bench.adapters.transnas.reference macro .gpudata/tnb101_macro_ref.csv
 set -u
 T0=$(date +%s)
 DEADLINE=${1:-480}                 # seconds after start at which the runs are stopped (SIGTERM: stores close)
@@ -72,11 +77,15 @@ if command -v nvidia-smi > /dev/null; then
 fi
 job() {  # name run-args...
   local name=$1; shift
+  case " $JOBS " in *" $name "*) ;; *) return 0 ;; esac
   stamp "start $name"
-  # RESUME=store: each run starts from a copy of a committed store (docs/stores/), so GPU sessions add up
-  [ -n "${RESUME:-}" ] && cp "$RESUME" "$W/stores/$name.h5"
+  # resume from a committed store (docs/stores/), so GPU sessions add up
+  if [ -n "${RESUME_DIR:-}" ] && [ -f "$RESUME_DIR/$name.h5" ]; then cp "$RESUME_DIR/$name.h5" "$W/stores/$name.h5"
+  elif [ -n "${RESUME_DIR:-}" ] && [ -f "$RESUME_DIR/$name.h5.xz" ]; then xz -dc "$RESUME_DIR/$name.h5.xz" > "$W/stores/$name.h5"
+  elif [ -n "${RESUME:-}" ]; then cp "$RESUME" "$W/stores/$name.h5"; fi
   timeout "$(left)" "${NPB[@]}" run --device "$DEVICE" --no-progress --store "$W/stores/$name.h5" "$@" > "$W/logs/$name.log" 2>&1 &
 }
+JOBS=${JOBS:-"nb201_c10_presets nb201_c10_search_n nb201_c100_presets nb201_in16_presets nb101_gennas nds_resnext_a_single tnb_micro_segmentsemantic tnb_micro_autoencoder nbnlp_all"}
 G="--batch-size 16 --n $N"
 job nb201_c10_presets --benchmark nb201 --dataset cifar10 --proxies gennas_single,gennas_combo $G --workers 5
 job nb201_c10_search_n --benchmark nb201 --dataset cifar10 --proxies gennas_search_n $G
@@ -85,8 +94,13 @@ job nb201_in16_presets --benchmark nb201 --dataset ImageNet16-120 --proxies genn
 job nb101_gennas --benchmark nb101 --dataset cifar10 --proxies gennas_single_w16,gennas_combo_w16,gennas_search_n $G --workers 3
 job nds_resnext_a_single --benchmark nds_resnext-a --dataset imagenet-32 --proxies gennas_single --batch-size 16 --n 130
 T="--proxies all --batch-size 8 --n $NT"
-job tnb_micro_class_scene --benchmark tnb101_micro --dataset class_scene --arch-list "$NASPROXY_DATA/tnb101_micro_ref.csv" $T
-job tnb_micro_segmentsemantic --benchmark tnb101_micro --dataset segmentsemantic --arch-list "$NASPROXY_DATA/tnb101_micro_ref.csv" $T
+for space in micro macro; do
+  for task in autoencoder class_object class_scene jigsaw normal room_layout segmentsemantic; do
+    job tnb_${space}_$task --benchmark tnb101_$space --dataset $task --arch-list "$NASPROXY_DATA/tnb101_${space}_ref.csv" $T
+  done
+done
+job nbnlp_all --benchmark nbnlp --dataset ptb --proxies all --n 500 --batch-size 64
+job nbnlp_gennas --benchmark nbnlp --dataset ptb --proxies gennas_rnn_single,gennas_rnn_combo --n 1000 --workers 2
 wait $(jobs -p | grep -v "^${SAMPLER:-x}$")
 [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
 stamp "runs stopped"
