@@ -32,6 +32,13 @@ def lm_context(model: nn.Module, batch: int = 5, length: int = 7, vocab: int = 2
                         torch.device("cpu"), frozenset())
 
 
+def gathered_rows(net: per_sample.PerSampleNetwork, objective: str) -> torch.Tensor | None:
+    gathered = per_sample._Gathered.build(net, objective)
+    if gathered is None:
+        return None
+    return torch.cat([gathered.block(name).reshape(len(net.ctx.batch.x), -1) for name in net.weight_names], dim=1)
+
+
 def tiny_lm() -> RecurrentLM:
     torch.manual_seed(0)
     return RecurrentLM(Recepie.parse(CELL), 20, embedding=8, hidden=12, layers=2)
@@ -43,7 +50,7 @@ def test_gathered_rows_equal_the_per_sample_loop_on_a_recurrent_lm_with_tied_wei
     ctx = lm_context(tiny_lm())
     net = per_sample.per_sample_network(ctx)
     assert net.loop
-    gathered = per_sample._gathered(net, objective)
+    gathered = gathered_rows(net, objective)
     looped = per_sample._looped(net, objective, range(5))
     assert gathered is not None and gathered.shape == looped.shape
     assert float(looped.abs().max()) > 0 and (looped != 0).float().mean() > 0.5
@@ -84,7 +91,7 @@ def test_a_network_the_gathered_path_gets_wrong_falls_back_to_the_loop(make):
     ctx = context(make(), x, y, n_out=5)
     net = per_sample.per_sample_network(ctx)
     exact = per_sample._looped(net, "loss", range(6))
-    wrong = per_sample._gathered(net, "loss")
+    wrong = gathered_rows(net, "loss")
     assert wrong is not None and not torch.allclose(wrong[-1], exact[-1], atol=1e-4)  # the check has something to catch
     torch.testing.assert_close(per_sample.per_sample_grads(ctx, "loss"), exact, rtol=1e-6, atol=0)
 
@@ -105,7 +112,7 @@ def test_a_layer_called_time_first_is_not_gathered():
     torch.manual_seed(0)
     x, y = torch.randn(3, 6, 4), torch.tensor([0, 1, 2])
     ctx = context(TimeFirst(), x, y, n_out=5)
-    assert per_sample._gathered(per_sample.per_sample_network(ctx), "loss") is None
+    assert per_sample._Gathered.build(per_sample.per_sample_network(ctx), "loss") is None
     torch.testing.assert_close(per_sample.per_sample_grads(ctx, "loss"),
                                per_sample._looped(per_sample.per_sample_network(ctx), "loss", range(3)))
 
@@ -115,7 +122,7 @@ def test_per_sample_proxies_on_a_recurrent_lm_match_the_loop(monkeypatch, name):
     ctx = lm_context(tiny_lm())
     record = evaluate(get_proxy(name), ctx)
     assert record.status == STATUS_OK, record.message
-    monkeypatch.setattr(per_sample, "_gathered", lambda net, objective: None)  # the loop alone
+    monkeypatch.setattr(per_sample._Gathered, "build", lambda net, objective: None)  # the loop alone
     looped = evaluate(get_proxy(name), lm_context(tiny_lm()))
     # the condition number (3e5 here) magnifies float32 rounding of the gradients (~1e-7) to ~1e-5
     assert record.score == pytest.approx(looped.score, rel=1e-4)
@@ -143,3 +150,16 @@ def test_the_batched_forward_of_a_batchnorm_network_differs_so_outputs_must_loop
         together = net.model(net.inputs())[-1]
         alone = net.output({}, net.inputs()[-1])[0]
     assert not torch.allclose(together, alone, atol=1e-3)  # the check in ``outputs`` has something to catch
+
+
+def test_the_gathered_path_yields_one_block_per_weight_and_vmap_one_for_all():
+    """Block by block, the per-sample proxies never hold batch x all weights for a recurrent network."""
+    ctx = lm_context(tiny_lm())
+    net = per_sample.per_sample_network(ctx)
+    params = dict(net.model.named_parameters())
+    shapes = [tuple(b.shape) for b in per_sample.per_sample_blocks(ctx, "loss")]
+    assert shapes == [(5, params[name].numel()) for name in net.weight_names] and len(shapes) > 2
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 5))
+    ctx = context(model, torch.randn(6, 8), torch.tensor([0, 1, 2, 3, 4, 0]), n_out=5)
+    assert [tuple(b.shape) for b in per_sample.per_sample_blocks(ctx, "loss")] == [(6, 48 + 30)]

@@ -331,7 +331,7 @@ def test_a_network_can_ask_for_a_per_sample_loop_instead_of_vmap(linear2, monkey
 
     monkeypatch.setattr(per_sample, "vmap", no_vmap)
     assert score(name, context(looped, x, y, n_out=5)) == pytest.approx(expected, rel=1e-6)  # gathered
-    monkeypatch.setattr(per_sample, "_gathered", lambda net, objective: None)
+    monkeypatch.setattr(per_sample._Gathered, "build", lambda net, objective: None)
     assert score(name, context(looped, x, y, n_out=5)) == pytest.approx(expected, rel=1e-12)  # looped
 
 

@@ -17,7 +17,7 @@ from nasproxy_bench.benchmark import Direction
 from nasproxy_bench.errors import UnsupportedNetwork
 from nasproxy_bench.proxies.base import ALL_TASKS, ProxyContext, ProxySpec
 from nasproxy_bench.proxies.passes import loss_gradients, task_output, weighted_layers
-from nasproxy_bench.proxies.per_sample import per_sample_grads
+from nasproxy_bench.proxies.per_sample import per_sample_blocks
 
 
 def _total(values: list[torch.Tensor]) -> float:
@@ -140,8 +140,8 @@ def synflow_bn(ctx: ProxyContext) -> float:
 
 def gradsign(ctx: ProxyContext) -> float:
     """Σ_k |Σ_i sign(∂L(x_i)/∂θ_k)| over per-sample gradients (Zhang & Jia, ICLR'22)."""
-    grads = per_sample_grads(ctx, "loss")  # not shared: no other proxy reads it, and it is batch x weights
-    return float(grads.sign_().sum(0).abs().sum())  # in place: no second batch x weights tensor
+    # block by block (not shared: no other proxy reads them); signs in place: no second block-sized tensor
+    return sum(float(block.sign_().sum(0).abs().sum()) for block in per_sample_blocks(ctx, "loss"))
 
 
 def zico(ctx: ProxyContext) -> float:
@@ -167,7 +167,7 @@ def ntk_cond_ps(ctx: ProxyContext) -> float:
     Not TE-NAS's procedure (``ntk_cond``): each sample is normalised with its own statistics,
     on the full network, conv/linear weights only.
     """
-    gram = _float64_gram(per_sample_grads(ctx, "output"))
+    gram = sum(_float64_gram(block) for block in per_sample_blocks(ctx, "output"))
     # An eigenvalue within float64 rounding of zero (numpy's matrix_rank tolerance, n * eps * λ_max)
     # is zero: its sign and size depend on the summation order (an NB-NLP cell: inf from one
     # product, 2.0e14 from column chunks), so such a kernel is singular, inf.

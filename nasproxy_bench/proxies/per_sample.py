@@ -18,6 +18,8 @@ same values up to float32 rounding:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
@@ -115,23 +117,35 @@ def check_per_sample_signal(ctx: ProxyContext) -> None:
         raise UnsupportedNetwork(verdict)
 
 
-def per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
-    """Per-sample gradients of conv/linear weights, flattened: (batch, n_weights).
+def per_sample_blocks(ctx: ProxyContext, objective: str) -> Iterator[torch.Tensor]:
+    """Per-sample gradients of conv/linear weights as column blocks (batch, n_block), in weight order.
 
     ``objective`` 'loss' = the task loss of the sample; 'output' = sum of its outputs (NTK).
+    vmap and the loop give one block (all weights); the gathered path one block per weight, so
+    its peak memory is the largest layer's block, not batch x all weights (an NB-NLP cell: 64 x
+    4M for the tied decoder instead of 64 x 10-20M).
     """
     check_per_sample_signal(ctx)
     net = per_sample_network(ctx)
     if not net.loop:
-        return _vmapped(net, objective)
-    rows = _gathered(net, objective)
-    if rows is not None:
-        last = len(rows) - 1
+        yield _vmapped(net, objective)
+        return
+    gathered = _Gathered.build(net, objective)
+    if gathered is not None:
+        last = len(ctx.batch.x) - 1
         exact = _looped(net, objective, [last])[0]
-        if torch.allclose(rows[last], exact, rtol=0.0, atol=GATHERED_RTOL * float(exact.abs().max())):
-            return rows
-        del rows  # a batch-coupled network or a weight used outside its module: the loop is exact
-    return _looped(net, objective, range(len(ctx.batch.x)))
+        mine = torch.cat([gathered.block(name, last).reshape(-1) for name in net.weight_names])
+        if torch.allclose(mine, exact, rtol=0.0, atol=GATHERED_RTOL * float(exact.abs().max())):
+            for name in net.weight_names:
+                yield gathered.block(name).reshape(len(ctx.batch.x), -1)
+            return
+        gathered = None  # a batch-coupled network or a weight used outside its module: the loop is exact
+    yield _looped(net, objective, range(len(ctx.batch.x)))
+
+
+def per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
+    """All per-sample gradients as one (batch, n_weights) matrix (``per_sample_blocks`` side by side)."""
+    return torch.cat(list(per_sample_blocks(ctx, objective)), dim=1)
 
 
 def _vmapped(net: PerSampleNetwork, objective: str) -> torch.Tensor:
@@ -177,70 +191,77 @@ class _UseRecorder:
             handle.remove()
 
 
-def _gathered(net: PerSampleNetwork, objective: str) -> torch.Tensor | None:
-    """All rows from one batched backward (module docstring); None where that cannot apply."""
-    batch = net.ctx.batch
-    n = len(batch.x)
-    params = dict(net.model.named_parameters())
-    owners: dict[int, list[nn.Module]] = {}  # a weight's modules (a tied weight: an embedding and a decoder)
-    for m in net.model.modules():
-        if isinstance(m, nn.Linear) or (isinstance(m, nn.Embedding) and _plain_lookup(m)):
-            owners.setdefault(id(m.weight), []).append(m)
-    if any(id(params[name]) not in owners for name in net.weight_names):
-        return None
-    modules = list({id(m): m for name in dict.fromkeys(net.weight_names) for m in owners[id(params[name])]}.values())
-    recorder = _UseRecorder(modules)
-    try:
-        out = net.model(net.inputs())
-    finally:
-        recorder.remove()
-    uses = [(id(m), a, o) for m in modules for a, o in recorder.uses[id(m)]]
-    if not uses or any(a.shape[:1] != (n,) for _, a, _ in uses):
-        return None  # a layer called without the batch first: no layout to read
-    # unbind, not slicing: its backward stacks the samples' gradients once (64 slices of an NB-NLP
-    # cell's 180 MB logits each back-propagated a full-size zero-padded gradient: 6 of 12 s)
-    total = sum(net.objective(objective, o.unsqueeze(0), y.unsqueeze(0)) for o, y in zip(out.unbind(0), batch.y.unbind(0), strict=True))
-    out_grads = torch.autograd.grad(total, [o for _, _, o in uses], allow_unused=True, materialize_grads=True)
-    by_module: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {id(m): [] for m in modules}
-    for (key, a, _), g in zip(uses, out_grads, strict=True):
-        by_module[key].append((a, g))
-    rows = torch.zeros((n, sum(params[name].numel() for name in net.weight_names)), dtype=net.dtype, device=batch.x.device)
-    offset = 0
-    for name in net.weight_names:
-        weight = params[name]
-        blocks = rows[:, offset:offset + weight.numel()].view(n, *weight.shape)
-        for m in owners[id(weight)]:
-            if isinstance(m, nn.Embedding):
-                _accumulate_lookups(blocks, by_module[id(m)])
-            else:
-                _accumulate_linear(blocks, by_module[id(m)])
-        offset += weight.numel()
-    return rows
+class _Gathered:
+    """One batched backward to the outputs of a network's Linear/Embedding calls (module docstring).
+
+    Keeps each call's input and output gradient (activation-sized); ``block`` turns them into
+    per-sample weight gradients one weight at a time.
+    """
+
+    def __init__(self, net: PerSampleNetwork, owners: dict[int, list[nn.Module]],
+                 uses: dict[int, tuple[torch.Tensor, torch.Tensor]]) -> None:
+        self.net = net
+        self.owners = owners
+        self.uses = uses
+        self.params = dict(net.model.named_parameters())
+
+    @classmethod
+    def build(cls, net: PerSampleNetwork, objective: str) -> _Gathered | None:
+        """None where a scored weight is outside a Linear/Embedding or a layer is not called batch-first."""
+        batch = net.ctx.batch
+        n = len(batch.x)
+        params = dict(net.model.named_parameters())
+        owners: dict[int, list[nn.Module]] = {}  # a weight's modules (a tied weight: an embedding and a decoder)
+        for m in net.model.modules():
+            if isinstance(m, nn.Linear) or (isinstance(m, nn.Embedding) and _plain_lookup(m)):
+                owners.setdefault(id(m.weight), []).append(m)
+        if any(id(params[name]) not in owners for name in net.weight_names):
+            return None
+        modules = list({id(m): m for name in dict.fromkeys(net.weight_names) for m in owners[id(params[name])]}.values())
+        recorder = _UseRecorder(modules)
+        try:
+            out = net.model(net.inputs())
+        finally:
+            recorder.remove()
+        calls = [(id(m), a, o) for m in modules for a, o in recorder.uses[id(m)]]
+        if not calls or any(a.shape[:1] != (n,) for _, a, _ in calls):
+            return None  # a layer called without the batch first: no layout to read
+        # unbind, not slicing: its backward stacks the samples' gradients once (64 slices of an NB-NLP
+        # cell's 180 MB logits each back-propagated a full-size zero-padded gradient: 6 of 12 s)
+        total = sum(net.objective(objective, o.unsqueeze(0), y.unsqueeze(0))
+                    for o, y in zip(out.unbind(0), batch.y.unbind(0), strict=True))
+        out_grads = torch.autograd.grad(total, [o for _, _, o in calls], allow_unused=True, materialize_grads=True)
+        inputs: dict[int, list[torch.Tensor]] = {id(m): [] for m in modules}
+        grads: dict[int, list[torch.Tensor]] = {id(m): [] for m in modules}
+        for (key, a, _), g in zip(calls, out_grads, strict=True):
+            inputs[key].append(a.reshape(n, -1) if a.dtype == torch.long else a.reshape(n, -1, a.shape[-1]))
+            grads[key].append(g.reshape(n, -1, g.shape[-1]))
+        # every call of a module side by side along positions: a recurrent layer's 70 steps become
+        # one (out x 70) @ (70 x in) product per sample instead of 70 rank-one updates
+        uses = {key: (torch.cat(inputs[key], dim=1), torch.cat(grads[key], dim=1)) for key in inputs if inputs[key]}
+        return cls(net, owners, uses)
+
+    def block(self, name: str, sample: int | None = None) -> torch.Tensor:
+        """Per-sample gradients of weight ``name``: (batch, *shape), or (1, *shape) for one ``sample``."""
+        weight = self.params[name]
+        n = len(self.net.ctx.batch.x)
+        rows = range(n) if sample is None else [sample]
+        blocks = torch.zeros((len(rows), *weight.shape), dtype=self.net.dtype, device=weight.device)
+        for m in self.owners[id(weight)]:
+            if id(m) not in self.uses:  # never called (a dead node of an NB-NLP recipe): zero gradient
+                continue
+            a, g = self.uses[id(m)]
+            for k, i in enumerate(rows):  # per sample into its block: no (batch, out, in) temporary
+                if isinstance(m, nn.Embedding):
+                    blocks[k].index_add_(0, a[i], g[i])  # each looked-up row gets its output gradient
+                else:
+                    blocks[k].addmm_(g[i].T, a[i])  # Σ over positions of g ⊗ a
+        return blocks
 
 
 def _plain_lookup(embedding: nn.Embedding) -> bool:
     """An embedding whose weight gradient is a plain scatter of the output gradient."""
     return embedding.padding_idx is None and embedding.max_norm is None and not embedding.scale_grad_by_freq
-
-
-def _accumulate_linear(blocks: torch.Tensor, uses: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
-    """blocks[i] += Σ_uses g_iᵀ a_i, all uses of the layer as one (out x uses) @ (uses x in) product per sample."""
-    if not uses:
-        return
-    n = len(blocks)
-    a = torch.cat([a.reshape(n, -1, a.shape[-1]) for a, _ in uses], dim=1)
-    g = torch.cat([g.reshape(n, -1, g.shape[-1]) for _, g in uses], dim=1)
-    for i in range(n):  # per sample into its row: no (batch, out, in) temporary
-        blocks[i].addmm_(g[i].T, a[i])
-
-
-def _accumulate_lookups(blocks: torch.Tensor, uses: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
-    """blocks[i][token] += the output gradient at every position where sample i looked ``token`` up."""
-    n = len(blocks)
-    for tokens, g in uses:
-        flat_tokens, flat_g = tokens.reshape(n, -1), g.reshape(n, -1, g.shape[-1])
-        for i in range(n):
-            blocks[i].index_add_(0, flat_tokens[i], flat_g[i])
 
 
 def _relative_spread(outputs: torch.Tensor) -> float:
