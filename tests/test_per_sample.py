@@ -163,3 +163,26 @@ def test_the_gathered_path_yields_one_block_per_weight_and_vmap_one_for_all():
     model = nn.Sequential(nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 5))
     ctx = context(model, torch.randn(6, 8), torch.tensor([0, 1, 2, 3, 4, 0]), n_out=5)
     assert [tuple(b.shape) for b in per_sample.per_sample_blocks(ctx, "loss")] == [(6, 48 + 30)]
+
+
+def test_releasing_a_context_frees_the_per_sample_network_without_garbage_collection():
+    """The per-sample network refers back to its context: ``release`` breaks the cycle (no wait for gc)."""
+    import gc
+    import weakref
+
+    def scored_context(release: bool):
+        ctx = lm_context(tiny_lm())
+        assert evaluate(get_proxy("gradsign"), ctx).status == STATUS_OK
+        ref = weakref.ref(ctx.cache["per_sample_network"].model)
+        if release:
+            ctx.release()
+        return ref
+
+    gc.disable()
+    try:
+        kept, freed = scored_context(release=False), scored_context(release=True)
+        assert kept() is not None  # the cycle the release is for
+        assert freed() is None
+    finally:
+        gc.enable()
+        gc.collect()

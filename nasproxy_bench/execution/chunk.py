@@ -105,6 +105,7 @@ class ChunkRunner:
             ctx = ProxyContext(benchmark, arch, dataset, model, batches, chunk.seed, device, frozenset(specs))
             for name in names:
                 result.records.append(ScoredRecord(arch, name, evaluate(specs[name], ctx)))
+            ctx.release()
             del ctx, model
             release_freed_memory()
             result.settled_rss_mib = max(result.settled_rss_mib, rss_mib())

@@ -129,6 +129,15 @@ class ProxyContext:
             self.cache[name] = compute()
         return self.cache[name]
 
+    def release(self) -> None:
+        """Drop what the proxies shared, once the architecture is scored.
+
+        A shared value may refer back to this context (the per-sample network does), and such a
+        cycle would hold its tensors until Python's next cyclic garbage collection: on NB-NLP
+        runs, GBs of earlier architectures' networks and gradients stayed resident.
+        """
+        self.cache.clear()
+
 
 def seeded_build(seed: int, repeat: int, build: Callable[[], nn.Module]) -> nn.Module:
     """``build()`` under torch seed ``seed * 1_000_003 + repeat``, leaving the global RNG as it was.

@@ -217,6 +217,7 @@ class StoredFitness:
         ctx = ProxyContext(self.bench, arch, self.dataset, model, batches, self.config.proxy_seed, self.device,
                            frozenset({self.spec.name}))
         record = evaluate(self.spec, ctx)
+        ctx.release()
         del ctx, model
         release_freed_memory()
         self.counter.computed += 1
