@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from nasproxy_bench import __version__
 from nasproxy_bench.config import DEFAULT_REPORTS, DEFAULT_STORE, RunConfig, resolve_data_root
 from nasproxy_bench.errors import DataError, MissingGroundTruth, NasproxyError, UnknownNameError
+from nasproxy_bench.store_archive import unpack_arguments
 
 if TYPE_CHECKING:
     from nasproxy_bench.benchmark import Benchmark
@@ -508,7 +510,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         for module in args.plugin:
             load_plugin(module)
-        COMMANDS[args.command](args)
+        with tempfile.TemporaryDirectory(prefix="nasproxy_unpacked_") as workdir:
+            unpack_arguments(args, Path(workdir))  # NAME.h5.xz stores (docs/stores/) for reading
+            COMMANDS[args.command](args)
     except NasproxyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
