@@ -226,8 +226,8 @@ class _Gathered:
         finally:
             recorder.remove()
         calls = [(id(m), a, o) for m in modules for a, o in recorder.uses[id(m)]]
-        if not calls or any(a.shape[:1] != (n,) for _, a, _ in calls):
-            return None  # a layer called without the batch first: no layout to read
+        if not calls or any(a.shape[:1] != (n,) for _, a, _ in calls) or not isinstance(out, torch.Tensor):
+            return None  # a layer called without the batch first (no layout to read), or a structured output
         # unbind, not slicing: its backward stacks the samples' gradients once (64 slices of an NB-NLP
         # cell's 180 MB logits each back-propagated a full-size zero-padded gradient: 6 of 12 s)
         total = sum(net.objective(objective, o.unsqueeze(0), y.unsqueeze(0))
