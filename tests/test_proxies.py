@@ -87,6 +87,32 @@ def test_gradient_saliencies_match_closed_form_on_two_layer_linear_net(linear2):
     assert score("l2_norm", ctx) == pytest.approx(sum(np.linalg.norm(w) for w in weights), rel=1e-6)
 
 
+def test_fisher_by_hand_counts_each_channel_once_per_weight(linear2):
+    """Σ_layers fan_in x Σ_c ½ mean_n (z ⊙ ∂L/∂z)², fan-in 4 and 3 (the reference code's per-weight broadcast)."""
+    net, x, y = linear2
+    (w1, w2), _ = _closed_form_grads(net, x, y)
+    h = x.double().numpy() @ w1.T
+    z = h @ w2.T
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    d = (p - np.eye(5)[y.numpy()]) / len(h)
+    expected = 4 * 0.5 * ((h * (d @ w2)) ** 2).mean(0).sum() + 3 * 0.5 * ((z * d) ** 2).mean(0).sum()
+    assert score("fisher", context(net, x, y, n_out=5)) == pytest.approx(expected, rel=1e-5)
+    assert get_proxy("fisher").version == "2"
+
+
+def test_fisher_weights_a_convolution_by_its_kernel_area():
+    """Same outputs, a 3x3 kernel whose other taps are zero: 9x a 1x1 layer's Fisher (fan-in 2 x 9 against 2)."""
+    torch.manual_seed(0)
+    one = nn.Sequential(nn.Conv2d(2, 3, 1, bias=False), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    three = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, bias=False), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    with torch.no_grad():
+        three[0].weight.zero_()
+        three[0].weight[:, :, 1, 1] = one[0].weight[:, :, 0, 0]
+    x, y = torch.randn(4, 2, 5, 5), torch.tensor([0, 1, 2, 0])
+    assert score("fisher", context(three, x, y, n_out=3)) == pytest.approx(9 * score("fisher", context(one, x, y, n_out=3)), rel=1e-6)
+
+
 def test_synflow_is_depth_times_path_sum_on_linear_chain(linear2):
     net, x, y = linear2
     w1, w2 = (np.abs(m.weight.detach().double().numpy()) for m in net)

@@ -47,9 +47,16 @@ def l2_norm(ctx: ProxyContext) -> float:
 
 
 def fisher(ctx: ProxyContext) -> float:
-    """Σ over conv/linear outputs z and channels c of ½ E_n[(Σ_positions z ⊙ ∂L/∂z)²] (Turner et al.)."""
-    terms = loss_gradients(ctx).activation_terms
-    return _total([0.5 * t.double().pow(2).mean(0).sum() for t in terms])
+    """Σ over conv/linear outputs z and channels c of fan_in x ½ E_n[(Σ_positions z ⊙ ∂L/∂z)²] (Turner et al.).
+
+    The reference code (zero-cost-nas / NASLib ``fisher``) computes the per-channel value, gives
+    it to each of the channel's weights and sums over weights: each channel counts fan-in times
+    (in_channels/groups x kernel area). Version 1 summed channels once; on TransNAS micro its
+    ranks differed from NASLib's with the cells' number of 3x3 against 1x1 convolutions.
+    """
+    grads = loss_gradients(ctx)
+    return _total([0.5 * fan_in * t.double().pow(2).mean(0).sum()
+                   for t, fan_in in zip(grads.activation_terms, grads.activation_fan_in, strict=True)])
 
 
 def grasp(ctx: ProxyContext) -> float:
@@ -263,7 +270,8 @@ PROXIES = (
     ProxySpec("snip", snip, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="Σ |W ⊙ ∂L/∂W|"),
     ProxySpec("plain", plain, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="Σ W ⊙ ∂L/∂W"),
     ProxySpec("l2_norm", l2_norm, "gradient", "1", tasks=ALL_TASKS, needs_data=False, bn="none", description="Σ_l ||W_l||₂"),
-    ProxySpec("fisher", fisher, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="Σ ½E[(Σ z ⊙ ∂L/∂z)²] per channel"),
+    ProxySpec("fisher", fisher, "gradient", "2", tasks=ALL_TASKS, needs_labels=True,
+              description="Σ fan_in · ½E[(Σ z ⊙ ∂L/∂z)²] per channel (v2: per weight, as the reference code)"),
     ProxySpec("grasp", grasp, "gradient", "1", tasks=ALL_TASKS, needs_labels=True, description="−Σ θ ⊙ Hg"),
     ProxySpec("synflow", synflow, "gradient", "1", tasks=ALL_TASKS, needs_data=False, bn="off", dtype="float64",
               description="Σ |θ| ⊙ ∂R/∂θ, all-ones input, BN off, float64"),

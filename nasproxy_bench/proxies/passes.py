@@ -48,14 +48,17 @@ class LossGradients:
     """One forward/backward of the task loss on the fixed batch (cross-entropy for classification).
 
     ``weights`` and ``grads`` are aligned lists over conv/linear layers; ``activation_terms``
-    are per layer ``(sum over positions of z * dL/dz)`` of shape (batch, channels), the
-    quantity Fisher needs. With ``graph`` the gradients keep their graph (for GraSP); a layer the
+    are per layer call ``(sum over positions of z * dL/dz)`` of shape (batch, channels), the
+    quantity Fisher needs, and ``activation_fan_in`` the fan-in of the layer each came from
+    (weights per output channel: in_channels/groups x kernel area, or in_features). With
+    ``graph`` the gradients keep their graph (for GraSP); a layer the
     loss does not reach (cut off by a zeroize path) has a zero gradient without one either way.
     """
 
     weights: list[torch.Tensor]
     grads: list[torch.Tensor]
     activation_terms: list[torch.Tensor]
+    activation_fan_in: list[int]
     loss: torch.Tensor
     graph: bool = False
 
@@ -66,11 +69,13 @@ def _loss_gradients(ctx: ProxyContext, batch_index: int, graph: bool) -> LossGra
     if not layers:
         raise UnsupportedNetwork("network has no conv or linear layers")
     outputs: list[torch.Tensor] = []
+    fan_in: list[int] = []
 
-    def keep_output(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+    def keep_output(module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
         # A tensor hook receives dL/dz for the value z had here, even if a later in-place op
         # (e.g. ReLU(inplace=True)) overwrites it, so z is cloned for the product.
         outputs.append(output)
+        fan_in.append(module.weight[0].numel())
 
     handles = [layer.register_forward_hook(keep_output) for layer in layers]
     batch = ctx.batches[batch_index]
@@ -90,7 +95,7 @@ def _loss_gradients(ctx: ProxyContext, batch_index: int, graph: bool) -> LossGra
             grad = torch.zeros_like(value)
         prod = (value * grad.detach())
         terms.append(prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod)
-    return LossGradients(weights, weight_grads, terms, loss, graph)
+    return LossGradients(weights, weight_grads, terms, fan_in, loss, graph)
 
 
 def loss_gradients(ctx: ProxyContext, batch_index: int = 0) -> LossGradients:
