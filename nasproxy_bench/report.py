@@ -203,7 +203,8 @@ def to_markdown(summary: pd.DataFrame, gaps: dict[tuple[str, str], str] | None =
     lines = ["# Proxy correlations", ""]
     lines.append(
         "Signed correlations (positive = the proxy ranks better networks higher), mean ± std over "
-        "init/batch seeds; non-finite scores excluded (see coverage). "
+        "init/batch seeds; NaN scores excluded (see coverage), ±inf scores rank first/last (e.g. zen's −inf for an "
+        "input-blind network). "
         f"Top-{k:g}% = the sample's architectures whose ground truth is in the top {k:g}% of the entire search space "
         "(threshold from the benchmark's full ground-truth table, as in the survey); n = how many of the sample those are, "
         "CI = 95% percentile bootstrap over them (lowest seed). Retrieval@Top uses the top k% of the sample."
