@@ -20,7 +20,7 @@ same values up to float32 rounding:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import torch
 from torch import nn
@@ -36,14 +36,23 @@ from nasproxy_bench.proxies.passes import task_loss, task_output, weighted_layer
 # float64 separates them by eight orders of magnitude.
 CLEARLY_DIFFERENT = 1e-3  # a float32 spread above this needs no float64 check
 SAME_OUTPUT_RTOL = 1e-9  # float64 spread at or below this is rounding
-# The gathered rows must match the loop's to float32 rounding of a sum over uses (measured on NB-NLP
-# cells: ~1e-6 of the row's largest entry); a layout or batch-coupling mistake is off by O(1).
+# The gathered rows must match the loop's to float32 rounding of a sum over uses (measured on one
+# NB-NLP cell: 1.5e-7 of the row's largest entry); a layout or batch-coupling mistake is off by O(1).
 GATHERED_RTOL = 1e-4
 
 
 def _rounding(dtype: torch.dtype) -> float:
     """Relative difference a batched and a one-sample forward may show from summation order alone."""
     return 1e-5 if dtype == torch.float32 else 1e-12
+
+
+def _batched_matches(batched: torch.Tensor, alone: torch.Tensor, relative: float) -> bool:
+    """Whether a value computed with the whole batch equals the one-sample computation, to ``relative`` of its largest entry.
+
+    Both shortcuts for a ``per_sample_loop`` network (batched outputs, gathered gradients) are
+    exact only when samples do not interact; each checks one sample against the plain computation.
+    """
+    return torch.allclose(batched, alone, rtol=0.0, atol=relative * float(alone.abs().max()))
 
 
 class PerSampleNetwork:
@@ -95,7 +104,7 @@ class PerSampleNetwork:
                 return vmap(lambda sample: task_output(self.ctx, self.output({}, sample)))(x)
             alone = task_output(self.ctx, self.output({}, x[-1]))
             together = task_output(self.ctx, self.model(x)).unsqueeze(1)
-            if torch.allclose(together[-1], alone, rtol=0.0, atol=_rounding(self.dtype) * float(alone.abs().max())):
+            if _batched_matches(together[-1], alone, _rounding(self.dtype)):
                 return together
             return torch.stack([task_output(self.ctx, self.output({}, sample)) for sample in x])
 
@@ -124,8 +133,8 @@ def per_sample_blocks(ctx: ProxyContext, objective: str) -> Iterator[torch.Tenso
 
     ``objective`` 'loss' = the task loss of the sample; 'output' = sum of its outputs (NTK).
     vmap and the loop give one block (all weights); the gathered path one block per weight, so
-    its peak memory is the largest layer's block, not batch x all weights (an NB-NLP cell: 64 x
-    4M for the tied decoder instead of 64 x 10-20M).
+    its peak memory is the largest layer's block, not batch x all weights (NB-NLP: 64 x 4M for
+    the tied decoder instead of 64 x 10.1M on the second cell of the sample).
     """
     check_per_sample_signal(ctx)
     net = per_sample_network(ctx)
@@ -137,17 +146,12 @@ def per_sample_blocks(ctx: ProxyContext, objective: str) -> Iterator[torch.Tenso
         last = len(ctx.batch.x) - 1
         exact = _looped(net, objective, [last])[0]
         mine = torch.cat([gathered.block(name, last).reshape(-1) for name in net.weight_names])
-        if torch.allclose(mine, exact, rtol=0.0, atol=GATHERED_RTOL * float(exact.abs().max())):
+        if _batched_matches(mine, exact, GATHERED_RTOL):
             for name in net.weight_names:
                 yield gathered.block(name).reshape(len(ctx.batch.x), -1)
             return
         gathered = None  # a batch-coupled network or a weight used outside its module: the loop is exact
     yield _looped(net, objective, range(len(ctx.batch.x)))
-
-
-def per_sample_grads(ctx: ProxyContext, objective: str) -> torch.Tensor:
-    """All per-sample gradients as one (batch, n_weights) matrix (``per_sample_blocks`` side by side)."""
-    return torch.cat(list(per_sample_blocks(ctx, objective)), dim=1)
 
 
 def _vmapped(net: PerSampleNetwork, objective: str) -> torch.Tensor:
@@ -160,7 +164,7 @@ def _vmapped(net: PerSampleNetwork, objective: str) -> torch.Tensor:
     return torch.cat([per_sample[n].reshape(len(batch.x), -1) for n in net.weight_names], dim=1)
 
 
-def _looped(net: PerSampleNetwork, objective: str, samples) -> torch.Tensor:
+def _looped(net: PerSampleNetwork, objective: str, samples: Iterable[int]) -> torch.Tensor:
     """Rows of the given samples, one plain backward each (autograd accumulates a reused weight in place)."""
     batch = net.ctx.batch
     samples = list(samples)
@@ -229,7 +233,8 @@ class _Gathered:
         if not calls or any(a.shape[:1] != (n,) for _, a, _ in calls) or not isinstance(out, torch.Tensor):
             return None  # a layer called without the batch first (no layout to read), or a structured output
         # unbind, not slicing: its backward stacks the samples' gradients once (64 slices of an NB-NLP
-        # cell's 180 MB logits each back-propagated a full-size zero-padded gradient: 6 of 12 s)
+        # cell's 180 MB logits each back-propagated a full-size zero-padded gradient: the backward
+        # took 7.6 s instead of 1.0 s)
         total = sum(net.objective(objective, o.unsqueeze(0), y.unsqueeze(0))
                     for o, y in zip(out.unbind(0), batch.y.unbind(0), strict=True))
         out_grads = torch.autograd.grad(total, [o for _, _, o in calls], allow_unused=True, materialize_grads=True)
