@@ -413,9 +413,15 @@ def cmd_diff(args: argparse.Namespace) -> None:
     for label, keys in (("only in the first", result.only_a), ("only in the second", result.only_b)):
         for path, arch in keys[: args.show]:
             print(f"{label}: {path} {arch}")
+    first, second = _shown(args, args.first), _shown(args, args.second)
     if not result.identical:
-        raise NasproxyError(f"{args.first} and {args.second} differ: {result.summary()}")
-    print(f"{args.first} and {args.second} hold the same records: {result.summary()}")
+        raise NasproxyError(f"{first} and {second} differ: {result.summary()}")
+    print(f"{first} and {second} hold the same records: {result.summary()}")
+
+
+def _shown(args: argparse.Namespace, path: Path) -> Path:
+    """The path as the user gave it (a packed store's original, not its temporary unpacked copy)."""
+    return getattr(args, "packed_originals", {}).get(path, path)
 
 
 def cmd_merge(args: argparse.Namespace) -> None:
@@ -429,7 +435,7 @@ def cmd_merge(args: argparse.Namespace) -> None:
     with ResultStore(args.store) as dest:
         for source in args.sources:
             result = dest.merge_from(ResultStore(source))
-            line = f"{source}: {result.added} records added to {args.store}, {result.identical} already there"
+            line = f"{_shown(args, source)}: {result.added} records added to {args.store}, {result.identical} already there"
             if result.conflicts:
                 line += f", {result.conflicts} held with different scores (kept ours; first: {result.first_conflict})"
             print(line)
@@ -511,7 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for module in args.plugin:
             load_plugin(module)
         with tempfile.TemporaryDirectory(prefix="nasproxy_unpacked_") as workdir:
-            unpack_arguments(args, Path(workdir))  # NAME.h5.xz stores (docs/stores/) for reading
+            args.packed_originals = unpack_arguments(args, Path(workdir))  # NAME.h5.xz stores (docs/stores/) for reading
             COMMANDS[args.command](args)
     except NasproxyError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -40,16 +40,27 @@ def unpacked(path: Path, workdir: Path) -> Path:
     return target
 
 
-def unpack_arguments(args: argparse.Namespace, workdir: Path) -> None:
-    """Point the store arguments of a read-only command at unpacked copies; refuse a packed store to write to."""
+def unpack_arguments(args: argparse.Namespace, workdir: Path) -> dict[Path, Path]:
+    """Point the store arguments of a read-only command at unpacked copies; refuse a packed store to write to.
+
+    Returns each unpacked copy's packed original, for messages that name the file.
+    """
+    originals: dict[Path, Path] = {}
+
+    def unpack(path: Path) -> Path:
+        copy = unpacked(path, workdir)
+        originals[copy] = path
+        return copy
+
     reading = args.command in ("report", "compare") or (args.command == "gennas" and args.gennas_command == "tables")
     for name in ("first", "second"):  # diff
         if isinstance(getattr(args, name, None), Path):
-            setattr(args, name, unpacked(getattr(args, name), workdir))
+            setattr(args, name, unpack(getattr(args, name)))
     if args.command == "merge":
-        args.sources = [unpacked(source, workdir) for source in args.sources]
+        args.sources = [unpack(source) for source in args.sources]
     store = getattr(args, "store", None)
     if isinstance(store, Path) and is_packed(store):
         if not reading:
             raise NasproxyError(f"{store} is a packed store, read-only here; unpack it to write to it: xz -dk {store}")
-        args.store = unpacked(store, workdir)
+        args.store = unpack(store)
+    return originals

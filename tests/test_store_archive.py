@@ -20,9 +20,10 @@ def test_diff_and_merge_read_packed_stores_and_leave_them_as_they_were(tmp_path,
     packed = pack(plain)
     before = packed.read_bytes()
     assert main(["diff", str(plain), str(packed)]) == 0
-    assert "hold the same records" in capsys.readouterr().out
+    assert f"{plain} and {packed} hold the same records" in capsys.readouterr().out
     assert main(["merge", str(packed), "--store", str(tmp_path / "work.h5")]) == 0
-    assert "2 records added" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 records added" in out and out.startswith(f"{packed}:")  # named as given, not the temporary copy
     work = ResultStore(tmp_path / "work.h5")
     assert {a: r.score for g in work.groups.values() for a, r in g.records.items()} == {"x": 1.0, "y": 2.0}
     assert packed.read_bytes() == before
