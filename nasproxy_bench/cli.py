@@ -146,6 +146,11 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--show", type=int, default=10, help="print up to this many differing records (default 10)")
     diff.set_defaults(plugin=[])  # reads stores only: no plugins, no data root
 
+    info = sub.add_parser("info", help="what result stores hold: per run, architectures with every proxy; per proxy, "
+                          "records by status and wall time")
+    info.add_argument("stores", type=Path, nargs="+", help="result stores to read (plain or packed .h5.xz; left unchanged)")
+    info.set_defaults(plugin=[])  # reads stores only
+
     merge = sub.add_parser("merge", parents=[common], help="copy the records of other stores into --store")
     merge.add_argument("sources", type=Path, nargs="+", help="result stores to read (left unchanged)")
 
@@ -419,6 +424,21 @@ def cmd_diff(args: argparse.Namespace) -> None:
     print(f"{first} and {second} hold the same records: {result.summary()}")
 
 
+def cmd_info(args: argparse.Namespace) -> None:
+    from nasproxy_bench.store import ResultStore
+    from nasproxy_bench.store_info import format_run, summarize
+
+    for path in args.stores:
+        if not path.exists():
+            raise DataError(f"no result store at {path}; check the path")
+    for path in args.stores:
+        store = ResultStore(path)
+        runs = summarize(store)
+        print(f"{_shown(args, path)}: {len(runs)} run(s), {store.record_count():,} records")
+        for run in runs:
+            print("\n".join(format_run(run)))
+
+
 def _shown(args: argparse.Namespace, path: Path) -> Path:
     """The path as the user gave it (a packed store's original, not its temporary unpacked copy)."""
     return getattr(args, "packed_originals", {}).get(path, path)
@@ -494,7 +514,7 @@ def cmd_gennas(args: argparse.Namespace) -> None:
 COMMANDS = {
     "list": cmd_list, "run": cmd_run, "report": cmd_report, "compare": cmd_compare, "bench": cmd_bench,
     "check": cmd_check, "score": cmd_score, "import": cmd_import, "verify": cmd_verify, "merge": cmd_merge, "diff": cmd_diff,
-    "search": cmd_search, "data": cmd_data, "survey": cmd_survey,
+    "info": cmd_info, "search": cmd_search, "data": cmd_data, "survey": cmd_survey,
     "gennas": cmd_gennas,
 }
 

@@ -58,6 +58,8 @@ def unpack_arguments(args: argparse.Namespace, workdir: Path) -> dict[Path, Path
             setattr(args, name, unpack(getattr(args, name)))
     if args.command == "merge":
         args.sources = [unpack(source) for source in args.sources]
+    if args.command == "info":
+        args.stores = [unpack(source) for source in args.stores]
     store = getattr(args, "store", None)
     if isinstance(store, Path) and is_packed(store):
         if not reading:

@@ -1,0 +1,59 @@
+"""``info``: what a store holds, per run and per proxy, from hand-written stores."""
+
+from __future__ import annotations
+
+import math
+
+from nasproxy_bench.cli import main
+from nasproxy_bench.store import STATUS_ERROR, STATUS_UNSUPPORTED, Record, ResultStore, RunKey
+from nasproxy_bench.store_info import summarize
+from tests.test_store_archive import pack
+from tests.test_store_diff import write
+
+SYNFLOW_V1 = RunKey("nb201", "cifar10", "synflow", "1", 0, 64, 3)
+SYNFLOW_V2 = RunKey("nb201", "cifar10", "synflow", "2", 0, 64, 3)
+SNIP = RunKey("nb201", "cifar10", "snip", "1", 0, 64, 3)
+OTHER_RUN = RunKey("nb201", "cifar100", "snip", "1", 0, 64, 3)
+
+
+def _store(tmp_path):
+    return write(tmp_path / "s.h5", [
+        (SYNFLOW_V1, "a", Record(1.0, 1.0)), (SYNFLOW_V1, "b", Record(2.0, 1.0)), (SYNFLOW_V1, "c", Record(3.0, 1.0)),
+        (SYNFLOW_V2, "a", Record(1.5, 2.0)), (SYNFLOW_V2, "b", Record(math.nan, 4.0)),
+        (SNIP, "a", Record(0.5, 0.5)), (SNIP, "b", Record(math.nan, 0.25, STATUS_ERROR, "oom")),
+        (SNIP, "c", Record(math.nan, 0.0, STATUS_UNSUPPORTED, "no")), (SNIP, "d", Record(-math.inf, 1.0)),
+        (OTHER_RUN, "a", Record(7.0, 3.0)),
+    ])
+
+
+def test_runs_count_architectures_with_every_current_proxy_and_statuses_per_proxy(tmp_path):
+    runs = summarize(ResultStore(_store(tmp_path)))
+    assert [(r.dataset, r.archs) for r in runs] == [("cifar10", 4), ("cifar100", 1)]
+    c10 = runs[0]
+    # synflow v2 (a, b) is the current version; v1's c does not make c complete
+    assert c10.complete == 2
+    rows = {(p.proxy, p.version): p for p in c10.proxies}
+    assert rows["synflow", "1"].superseded and not rows["synflow", "2"].superseded
+    v2 = rows["synflow", "2"]
+    assert (v2.records, v2.ok, v2.non_finite, v2.wall_total_s, v2.wall_median_s) == (2, 2, 1, 6.0, 3.0)
+    snip = rows["snip", "1"]
+    assert (snip.ok, snip.error, snip.unsupported, snip.non_finite) == (2, 1, 1, 1)
+    assert snip.wall_total_s == 1.75 and snip.wall_median_s == 0.375
+    assert c10.wall_total_s == 3.0 + 6.0 + 1.75
+    assert c10.devices == ["cpu"]
+
+
+def test_info_reads_plain_and_packed_stores(tmp_path, capsys):
+    plain = _store(tmp_path)
+    packed = pack(plain)
+    assert main(["info", str(plain), str(packed)]) == 0
+    out = capsys.readouterr().out
+    assert f"{plain}: 2 run(s), 10 records" in out and f"{packed}: 2 run(s), 10 records" in out
+    assert out.count("nb201/cifar10 (sample 0, batch 64, seed 3): 2 proxies, 4 architectures, 2 with every proxy") == 2
+    assert "superseded" in out
+
+
+def test_info_on_a_missing_store_is_a_one_line_error(tmp_path, capsys):
+    assert main(["info", str(tmp_path / "nothing.h5")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no result store" in err
