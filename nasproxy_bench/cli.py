@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import tempfile
@@ -149,6 +150,8 @@ def _parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="what result stores hold: per run, architectures with every proxy; per proxy, "
                           "records by status and wall time")
     info.add_argument("stores", type=Path, nargs="+", help="result stores to read (plain or packed .h5.xz; left unchanged)")
+    info.add_argument("--target", type=_positive_int, help="architectures each run is to reach: print the estimated "
+                      "proxy time left (the stored median wall times, one process)")
     info.set_defaults(plugin=[])  # reads stores only
 
     merge = sub.add_parser("merge", parents=[common], help="copy the records of other stores into --store")
@@ -436,7 +439,7 @@ def cmd_info(args: argparse.Namespace) -> None:
         runs = summarize(store)
         print(f"{_shown(args, path)}: {len(runs)} run(s), {store.record_count():,} records")
         for run in runs:
-            print("\n".join(format_run(run)))
+            print("\n".join(format_run(run, args.target)))
 
 
 def _shown(args: argparse.Namespace, path: Path) -> Path:
@@ -542,6 +545,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NasproxyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly, as a shell tool does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the interpreter's final flush must not fail too
+        return 141
     except KeyboardInterrupt:
         print("interrupted: finished results are saved; rerun the same command to resume", file=sys.stderr)
         return 130

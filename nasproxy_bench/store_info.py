@@ -50,6 +50,11 @@ class RunSummary:
     def wall_total_s(self) -> float:
         return math.fsum(p.wall_total_s for p in self.proxies)
 
+    @property
+    def per_arch_s(self) -> float:
+        """Typical proxy time of one architecture: the sum of the current proxies' median wall times."""
+        return math.fsum(p.wall_median_s for p in self.proxies if not p.superseded and math.isfinite(p.wall_median_s))
+
 
 def _version_order(version: str) -> tuple[int, int | str]:
     return (0, int(version)) if version.isdigit() else (1, version)
@@ -106,7 +111,8 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
-def format_run(run: RunSummary) -> list[str]:
+def format_run(run: RunSummary, target: int | None = None) -> list[str]:
+    """The run's summary line (with the time to reach ``target`` architectures, if given) and its proxy table."""
     where = ", ".join(run.devices) or "device not recorded"
     if run.threads:
         where += f", {'/'.join(map(str, run.threads))} torch thread{'s' if run.threads != [1] else ''}"
@@ -114,10 +120,14 @@ def format_run(run: RunSummary) -> list[str]:
     current = sum(not p.superseded for p in run.proxies)
     lines = [
         f"{run.benchmark}/{run.dataset} ({sample}, batch {run.batch_size}, seed {run.seed}): {_count(current, 'proxy', 'proxies')}, "
-        f"{run.archs} architectures, {run.complete} with every proxy; {_duration(run.wall_total_s)} of proxy time ({where})",
+        f"{run.archs} architectures, {run.complete} with every proxy; {_duration(run.wall_total_s)} of proxy time ({where}), "
+        f"{_duration(run.per_arch_s)} per architecture (sum of medians)",
         f"  {'proxy':<20} {'ver':>4} {'records':>7} {'ok':>6} {'unsup':>6} {'error':>6} {'nonfin':>6} "
         f"{'wall sum':>10} {'median':>9}",
     ]
+    if target is not None:
+        left = max(target - run.complete, 0)
+        lines[0] += f"; to {target:,}: {left:,} more, about {_duration(left * run.per_arch_s)}"
     for p in run.proxies:
         note = "  superseded" if p.superseded else ""
         median = "-" if math.isnan(p.wall_median_s) else f"{p.wall_median_s:.2f} s"

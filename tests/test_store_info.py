@@ -41,6 +41,7 @@ def test_runs_count_architectures_with_every_current_proxy_and_statuses_per_prox
     assert snip.wall_total_s == 1.75 and snip.wall_median_s == 0.375
     assert c10.wall_total_s == 3.0 + 6.0 + 1.75
     assert c10.devices == ["cpu"]
+    assert c10.per_arch_s == 3.0 + 0.375  # medians of synflow v2 and snip; v1 is superseded
 
 
 def test_info_reads_plain_and_packed_stores(tmp_path, capsys):
@@ -51,9 +52,27 @@ def test_info_reads_plain_and_packed_stores(tmp_path, capsys):
     assert f"{plain}: 2 run(s), 10 records" in out and f"{packed}: 2 run(s), 10 records" in out
     assert out.count("nb201/cifar10 (sample 0, batch 64, seed 3): 2 proxies, 4 architectures, 2 with every proxy") == 2
     assert "superseded" in out
+    assert main(["info", str(plain), "--target", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "3.4 s per architecture (sum of medians); to 10: 8 more, about 27.0 s" in out
 
 
 def test_info_on_a_missing_store_is_a_one_line_error(tmp_path, capsys):
     assert main(["info", str(tmp_path / "nothing.h5")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no result store" in err
+
+
+def test_a_closed_stdout_ends_the_command_quietly(tmp_path):
+    """``info BIG | head -1``: no traceback once the reader has gone (output larger than a pipe's buffer)."""
+    import subprocess
+    import sys
+
+    keys = [RunKey("nb201", "cifar10", f"proxy_{i}", "1", 0, 64, 3) for i in range(800)]  # ~90 kB of rows
+    store = write(tmp_path / "big.h5", [(key, "a", Record(1.0, 0.1)) for key in keys])
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from nasproxy_bench.cli import main; sys.exit(main())",
+                             "info", str(store)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(str(store).encode())
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141 and err == b""
