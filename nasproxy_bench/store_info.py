@@ -120,7 +120,8 @@ def format_run(run: RunSummary, target: int | None = None) -> list[str]:
     current = sum(not p.superseded for p in run.proxies)
     lines = [
         f"{run.benchmark}/{run.dataset} ({sample}, batch {run.batch_size}, seed {run.seed}): {_count(current, 'proxy', 'proxies')}, "
-        f"{run.archs} architectures, {run.complete} with every proxy; {_duration(run.wall_total_s)} of proxy time ({where}), "
+        f"{_count(run.archs, 'architecture', 'architectures')}, {run.complete:,} with every proxy; "
+        f"{_duration(run.wall_total_s)} of proxy time ({where}), "
         f"{_duration(run.per_arch_s)} per architecture (sum of medians)",
         f"  {'proxy':<20} {'ver':>4} {'records':>7} {'ok':>6} {'unsup':>6} {'error':>6} {'nonfin':>6} "
         f"{'wall sum':>10} {'median':>9}",
