@@ -440,6 +440,8 @@ def cmd_info(args: argparse.Namespace) -> None:
         print(f"{_shown(args, path)}: {len(runs)} run(s), {store.record_count():,} records")
         for run in runs:
             print("\n".join(format_run(run, args.target)))
+        for name in store.damaged_groups:
+            print(f"damaged (unreadable, kept as it is by writers): {name}")
 
 
 def _shown(args: argparse.Namespace, path: Path) -> Path:

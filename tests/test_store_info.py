@@ -76,3 +76,13 @@ def test_a_closed_stdout_ends_the_command_quietly(tmp_path):
     proc.stdout.close()
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 141 and err == b""
+
+
+def test_info_names_a_damaged_group_and_summarizes_the_rest(tmp_path, capsys):
+    from tests.reliability.test_journal import add_damaged_group
+
+    path = write(tmp_path / "s.h5", [(SNIP, "a", Record(0.5, 0.5))])
+    name = add_damaged_group(path)
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 proxy, 1 architecture, 1 with every proxy" in out and f"damaged (unreadable, kept as it is by writers): {name}" in out
