@@ -432,7 +432,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     from nasproxy_bench.store_info import format_run, summarize
 
     for path in args.stores:
-        if not path.exists():
+        if not (path.exists() or path.with_name(path.name + ".journal").exists()):  # a new run's first records
             raise DataError(f"no result store at {path}; check the path")
     for path in args.stores:
         store = ResultStore(path)

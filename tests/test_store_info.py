@@ -57,6 +57,15 @@ def test_info_reads_plain_and_packed_stores(tmp_path, capsys):
     assert "3.4 s per architecture (sum of medians); to 10: 8 more, about 27.0 s" in out
 
 
+def test_info_reads_a_running_store_that_has_only_its_journal_yet(tmp_path, capsys):
+    store = ResultStore(tmp_path / "new.h5").open_for_writing()
+    store.add(SNIP, "a", Record(0.5, 0.5), {})  # journaled, no checkpoint yet
+    assert not (tmp_path / "new.h5").exists()
+    assert main(["info", str(tmp_path / "new.h5")]) == 0
+    assert "1 proxy, 1 architecture" in capsys.readouterr().out
+    store.close()
+
+
 def test_info_on_a_missing_store_is_a_one_line_error(tmp_path, capsys):
     assert main(["info", str(tmp_path / "nothing.h5")]) == 2
     err = capsys.readouterr().err
