@@ -50,6 +50,11 @@ class RunSummary:
     def wall_total_s(self) -> float:
         return math.fsum(p.wall_total_s for p in self.proxies)
 
+    def time_to(self, target: int) -> float:
+        """Proxy time until every current proxy has ``target`` records, at each proxy's median wall time."""
+        return math.fsum(max(target - p.records, 0) * p.wall_median_s for p in self.proxies
+                         if not p.superseded and math.isfinite(p.wall_median_s))
+
     @property
     def per_arch_s(self) -> float:
         """Typical proxy time of one architecture: the sum of the current proxies' median wall times."""
@@ -128,7 +133,7 @@ def format_run(run: RunSummary, target: int | None = None) -> list[str]:
     ]
     if target is not None:
         left = max(target - run.complete, 0)
-        lines[0] += f"; to {target:,}: {left:,} more, about {_duration(left * run.per_arch_s)}"
+        lines[0] += f"; to {target:,}: {left:,} more, about {_duration(run.time_to(target))}"
     for p in run.proxies:
         note = "  superseded" if p.superseded else ""
         median = "-" if math.isnan(p.wall_median_s) else f"{p.wall_median_s:.2f} s"
