@@ -431,11 +431,11 @@ def cmd_info(args: argparse.Namespace) -> None:
     from nasproxy_bench.store import ResultStore
     from nasproxy_bench.store_info import format_run, summarize
 
-    for path in args.stores:
-        if not (path.exists() or path.with_name(path.name + ".journal").exists()):  # a new run's first records
-            raise DataError(f"no result store at {path}; check the path")
-    for path in args.stores:
-        store = ResultStore(path)
+    stores = [ResultStore(path) for path in args.stores]
+    for path, store in zip(args.stores, stores, strict=True):
+        if not store.exists:
+            raise DataError(f"no result store at {_shown(args, path)}; check the path")
+    for path, store in zip(args.stores, stores, strict=True):
         runs = summarize(store)
         print(f"{_shown(args, path)}: {len(runs)} run(s), {store.record_count():,} records")
         for run in runs:

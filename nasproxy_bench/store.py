@@ -476,6 +476,11 @@ class ResultStore:
         group = self.groups.get(key.path)
         return group.records if group else {}
 
+    @property
+    def exists(self) -> bool:
+        """Anything stored yet: the main file, a journal (a new run's first records) or segments."""
+        return self.real_path.exists() or self.journal_path.exists() or bool(self._list_segments())
+
     def record_count(self) -> int:
         return sum(len(g.records) for g in self.groups.values())
 

@@ -56,10 +56,9 @@ def unpack_arguments(args: argparse.Namespace, workdir: Path) -> dict[Path, Path
     for name in ("first", "second"):  # diff
         if isinstance(getattr(args, name, None), Path):
             setattr(args, name, unpack(getattr(args, name)))
-    if args.command == "merge":
-        args.sources = [unpack(source) for source in args.sources]
-    if args.command == "info":
-        args.stores = [unpack(source) for source in args.stores]
+    for name in ("sources", "stores"):  # merge, info
+        if isinstance(getattr(args, name, None), list):
+            setattr(args, name, [unpack(path) for path in getattr(args, name)])
     store = getattr(args, "store", None)
     if isinstance(store, Path) and is_packed(store):
         if not reading:

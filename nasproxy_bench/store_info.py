@@ -4,7 +4,8 @@ Answers "where does this long run stand?" without ground truth, data root or tor
 benchmark, dataset, sample, batch size and seed) lists each proxy's records by status, and counts
 the architectures that have a record of every proxy. A proxy stored under several versions (an
 old store resumed by newer code) counts only its newest version there; the older ones are listed
-as superseded.
+as superseded. (Reports instead keep the version the code registers, ``report.current_groups``;
+that needs the registry, this module does not.)
 """
 
 from __future__ import annotations
@@ -50,15 +51,17 @@ class RunSummary:
     def wall_total_s(self) -> float:
         return math.fsum(p.wall_total_s for p in self.proxies)
 
+    def _timed_current(self) -> list[ProxySummary]:
+        return [p for p in self.proxies if not p.superseded and math.isfinite(p.wall_median_s)]
+
     def time_to(self, target: int) -> float:
         """Proxy time until every current proxy has ``target`` records, at each proxy's median wall time."""
-        return math.fsum(max(target - p.records, 0) * p.wall_median_s for p in self.proxies
-                         if not p.superseded and math.isfinite(p.wall_median_s))
+        return math.fsum(max(target - p.records, 0) * p.wall_median_s for p in self._timed_current())
 
     @property
     def per_arch_s(self) -> float:
         """Typical proxy time of one architecture: the sum of the current proxies' median wall times."""
-        return math.fsum(p.wall_median_s for p in self.proxies if not p.superseded and math.isfinite(p.wall_median_s))
+        return math.fsum(p.wall_median_s for p in self._timed_current())
 
 
 def _version_order(version: str) -> tuple[int, int | str]:
