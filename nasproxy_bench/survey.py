@@ -124,6 +124,28 @@ def collect_runs(store: ResultStore) -> list[RunScores]:
     return list(runs.values())
 
 
+def _value_range(values: pd.Series) -> str:
+    """``12`` when every value is 12, ``33–200`` when they differ."""
+    low, high = int(values.min()), int(values.max())
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def sample_sizes(part: pd.DataFrame, short: bool = False) -> str:
+    """A caption's sample size: one n when every proxy of the run has it, else the range (tables give each proxy's)."""
+    sizes = _value_range(part["n"])
+    if short:
+        return f"n={sizes}" + ("" if "–" not in sizes else " per proxy")
+    return f"n={sizes} sampled architectures" + ("" if "–" not in sizes else " (each proxy's n in the correlation table)")
+
+
+def seed_sets(part: pd.DataFrame) -> str:
+    """The caption's seeds: one set when every proxy has it, else each set with how many proxies use it."""
+    counts = part["seeds"].astype(str).value_counts()
+    if len(counts) == 1:
+        return f"seeds {counts.index[0]}"
+    return "seeds " + "; ".join(f"{seeds} ({count} prox{'y' if count == 1 else 'ies'})" for seeds, count in sorted(counts.items()))
+
+
 def _cifar10_valid_spr(runs: list[RunScores], data_root: Path) -> dict[str, float]:
     """SPR of the NB201 CIFAR-10 scores against the cifar10-valid ground truth (same networks)."""
     run = next((r for r in runs if (r.benchmark, r.dataset) == ("nb201", "cifar10")), None)
@@ -169,7 +191,7 @@ def bars(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
         survey = SURVEY_FIGURES.get(bench, ("",))[0]
         surrogate = " (surrogate inputs)" if part["surrogate_inputs"].any() else ""
         ax.set_title(f"{'survey ' + survey + ': ' if survey else ''}{bench} / {dataset} vs {part['ground_truth'].iloc[0]}{surrogate}\n"
-                     f"n={part['n'].iloc[0]}, seeds {part['seeds'].iloc[0]}; Top{k:g}% = top {k:g}% of the whole space\n"
+                     f"{sample_sizes(part, short=True)}, {seed_sets(part)}; Top{k:g}% = top {k:g}% of the whole space\n"
                      f"{bar_meaning}", fontsize=8)
         low, high = ax.get_ylim()
         ax.set_ylim(min(low, -0.35), max(high, 1.05))  # room below zero for the legend
@@ -340,8 +362,8 @@ def _best_found_markdown(table: pd.DataFrame) -> str:
         lines += ["Every survey cell below is unconfirmed.", ""]
     for (table_name, bench, dataset), part in table.groupby(["survey_table", "benchmark", "dataset"], sort=True):
         first = part.iloc[0]
-        lines += [f"## {table_name}: {bench} / {dataset} ({first['ground_truth']}; n = {int(first['n'])} evaluated of "
-                  f"{int(first['space_size'])}, {int(first['seeds'])} seeds)", "",
+        lines += [f"## {table_name}: {bench} / {dataset} ({first['ground_truth']}; {sample_sizes(part, short=True)} evaluated of "
+                  f"{int(first['space_size'])}, {_value_range(part['seeds'])} seeds)", "",
                   "| proxy | n | seeds | best-found (mean ± std) | sample best | space best | survey | ours − survey |",
                   "|---|---|---|---|---|---|---|---|"]
         for _, r in part.sort_values("best_found_mean", ascending=False).iterrows():
@@ -458,15 +480,15 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
         index += ["", f"## {run.benchmark} / {run.dataset}", "",
                   f"![correlations]({bar_paths[0].name})", "",
                   f"{'Survey ' + bars_fig + '. ' if bars_fig else ''}Measures: KT and SPR of each proxy against "
-                  f"{description} ({truth.name}) over all n={int(first['n'])} sampled architectures and over those in the "
-                  f"space's top {top_percent:g}% (n@Top under each bar); seeds {first['seeds']} (mean ± std over seeds); "
+                  f"{description} ({truth.name}) over all {sample_sizes(part)} and over those in the "
+                  f"space's top {top_percent:g}% (n@Top under each bar); {seed_sets(part)} (mean ± std over seeds); "
                   f"batch {int(first['batch_size'])}; inputs: {inputs}."]
         if topx_fig is not None:
             topx_paths, topx_table = topx_curves(run, truth, out_dir, sign)
             topx_table.to_csv(out_dir / f"topx_{run.benchmark}_{run.dataset}.csv", index=False)
             index += ["", f"![top-x%]({topx_paths[0].name})", "",
                       f"Survey {topx_fig}. Measures: SPR within the sample's members in the top x% of the whole space "
-                      f"(x = 10..100; n per x under the axis), mean ± std over seeds {first['seeds']}; "
+                      f"(x = 10..100; n per x under the axis), mean ± std over {seed_sets(part)}; "
                       f"[CSV with CIs](topx_{run.benchmark}_{run.dataset}.csv)."]
     hw_lines, drawn = hardware_pages(runs, data_root, out_dir)
     index += ["", "## Hardware-aware selection (survey Figs. 18-19)", *hw_lines]

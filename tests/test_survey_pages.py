@@ -183,3 +183,25 @@ def test_a_seed_still_under_way_is_left_out_of_the_survey(fake_root, tmp_path):
     full = summarize(ResultStore(store), fake_root, complete_seeds_only=True).iloc[0]
     assert (full["seeds"], full["n"]) == ("0", 12)
     assert summarize(ResultStore(store), fake_root).iloc[0]["seeds"] == "0,1"  # plain report keeps both
+
+
+def test_captions_give_the_range_when_proxies_of_a_run_differ_in_n_and_seeds(fake_root, tmp_path):
+    """params on 12 archs with seeds 0 and 1, flops on the first 5 with seed 0: no caption may claim one n or one seed set."""
+    store = tmp_path / "s.h5"
+    run(RunConfig("nb201", "cifar10", ["params"], n=12, seeds=[0, 1], batch_size=8, data_root=fake_root, store=store), progress=False)
+    run(RunConfig("nb201", "cifar10", ["flops"], n=5, seeds=[0], batch_size=8, data_root=fake_root, store=store), progress=False)
+    text = write_survey(store, fake_root, tmp_path / "out").read_text()
+    caption = next(line for line in text.splitlines() if line.startswith("Survey Fig. 6") or "Measures: KT and SPR" in line)
+    assert "n=5–12 sampled architectures (each proxy's n in the correlation table)" in caption
+    assert "seeds 0 (1 proxy); 0,1 (1 proxy)" in caption
+    assert "n=12 sampled" not in text and "n=5 sampled" not in text
+    best = (tmp_path / "out" / "best_found.md").read_text()
+    assert "n=5–12 per proxy evaluated of 15625, 1–2 seeds" in best
+
+
+def test_captions_keep_one_n_when_every_proxy_has_it(fake_root, tmp_path):
+    store = tmp_path / "s.h5"
+    run(RunConfig("nb201", "cifar10", ["params", "flops"], n=6, seeds=[0], batch_size=8, data_root=fake_root, store=store),
+        progress=False)
+    text = write_survey(store, fake_root, tmp_path / "out").read_text()
+    assert "over all n=6 sampled architectures and" in text and "; seeds 0 (mean" in text
