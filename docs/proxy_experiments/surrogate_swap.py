@@ -1,0 +1,113 @@
+"""Does the TransNAS surrogate batch explain a proxy's gap to NASLib? Swap its inputs or targets and see.
+
+Usage: python docs/proxy_experiments/surrogate_swap.py SPACE TASK REFERENCE.csv N PROXIES VARIANT[,VARIANT...] [OUT.csv]
+
+SPACE is micro or macro, REFERENCE.csv the file ``python -m nasproxy_bench.adapters.transnas.reference
+SPACE`` writes, N how many of its architectures of TASK to score (the first N, as the
+``run --arch-list`` runs do), PROXIES our proxy names. Each variant changes one part of the seed-0,
+batch-8 surrogate batch and keeps the rest:
+
+- ``surrogate``: the batch of the documented runs (CIFAR-10 upsampled to 256x256, synthetic targets);
+- ``cifar100``: CIFAR-100 images instead of CIFAR-10 (other real images, same resize and normalisation);
+- ``noise``: standard-normal inputs (no image content at all);
+- ``coarse_targets``: segmentsemantic only, class maps constant on 64x64 instead of 16x16 blocks;
+- ``image_targets``: segmentsemantic only, the 17 classes from the image's brightness (regions that
+  follow the image's edges, as real segmentations do).
+
+Prints, per proxy and variant, the rank agreement with the ``surrogate`` variant, with NASLib's
+released scores, and the SPR of ours and of NASLib's against NASLib's ``val_accuracy`` (final-epoch
+validation metric). A factor explains a gap only if changing it moves our ranking toward NASLib's.
+The networks are the same in every variant (built from seed 0), so only the batch differs.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from nasproxy_bench.adapters.transnas import inputs as tnb_inputs
+from nasproxy_bench.adapters.transnas.decoders import IMAGE_SIZE, SEGMENT_CLASSES
+from nasproxy_bench.compare import REFERENCE_NAMES
+from nasproxy_bench.config import resolve_data_root
+from nasproxy_bench.inputs import Batch, _pick, load_images
+from nasproxy_bench.metrics import spearman
+from nasproxy_bench.proxies.base import ProxyContext
+from nasproxy_bench.registry import get_benchmark
+from nasproxy_bench.runner import build_model, evaluate, resolve_proxies, task_batches
+
+SEED, BATCH_SIZE = 0, 8
+
+
+def variant_batch(name: str, task: str, base: Batch, data_root: Path) -> Batch:
+    x, y = base.x, base.y
+    if name == "surrogate":
+        return base
+    if name == "cifar100":
+        images, _, _ = load_images(data_root, "cifar100")
+        chosen = _pick(len(images), BATCH_SIZE, SEED, "cifar100")
+        x = tnb_inputs._normalise(tnb_inputs._resize(images[chosen], IMAGE_SIZE), tnb_inputs.NORM.get(task, tnb_inputs.PIX2PIX_NORM))
+    elif name == "noise":
+        x = torch.randn(base.x.shape, generator=torch.Generator().manual_seed(SEED))
+    elif name == "coarse_targets" and task == "segmentsemantic":
+        blocks = torch.randint(0, SEGMENT_CLASSES, (len(y), 1, IMAGE_SIZE // 64, IMAGE_SIZE // 64),
+                               generator=torch.Generator().manual_seed(SEED))
+        y = F.interpolate(blocks.float(), size=(IMAGE_SIZE, IMAGE_SIZE), mode="nearest")[:, 0].long()
+    elif name == "image_targets" and task == "segmentsemantic":
+        brightness = x.mean(dim=1)  # (b, H, W), normalised to about [-1, 1]
+        edges = torch.quantile(brightness.flatten(), torch.linspace(0, 1, SEGMENT_CLASSES + 1)[1:-1])
+        y = torch.bucketize(brightness, edges)
+    else:
+        raise SystemExit(f"unknown variant {name!r} for task {task!r}")
+    return Batch(x.contiguous(), y, f"{base.source} [{name}]", True, SEED)
+
+
+def main() -> None:
+    space, task, reference_path, n, proxies, variants = sys.argv[1:7]
+    out_path = sys.argv[7] if len(sys.argv) > 7 else None
+    data_root = resolve_data_root(None)
+    bench = get_benchmark(f"tnb101_{space}")(data_root)
+    dataset = bench.dataset(task)
+    reference = pd.read_csv(reference_path)
+    reference = reference[reference["dataset"] == task].drop_duplicates("arch_str").head(int(n)).set_index("arch_str")
+    archs = list(reference.index)
+    specs = resolve_proxies(proxies.split(","))
+    base = task_batches(dataset, data_root, SEED, BATCH_SIZE, 1)[0]
+    batches = {v: variant_batch(v, task, base, data_root) for v in variants.split(",")}
+    rows = []
+    for number, arch in enumerate(archs, start=1):
+        for variant, batch in batches.items():
+            model = build_model(bench, arch, task, SEED, torch.device("cpu"))
+            ctx = ProxyContext(bench, arch, dataset, model, [batch], SEED, torch.device("cpu"), frozenset(s.name for s in specs))
+            for spec in specs:
+                record = evaluate(spec, ctx)
+                rows.append({"arch": arch, "variant": variant, "proxy": spec.name, "score": record.score, "status": record.status})
+            ctx.release()
+        print(f"{number}/{len(archs)}", file=sys.stderr, flush=True)
+    frame = pd.DataFrame(rows)
+    if out_path:
+        frame.to_csv(out_path, index=False)
+    scores = frame.pivot_table(index="arch", columns=["proxy", "variant"], values="score", dropna=False).reindex(archs)
+    truth = reference["val_accuracy"].to_numpy(dtype=float)
+    naslib_column = {ours: theirs for theirs, ours in REFERENCE_NAMES.items()}
+    print(f"{space} {task}, first {len(archs)} architectures of the reference list, seed {SEED}, batch {BATCH_SIZE}")
+    print("| proxy | variant | vs surrogate | vs NASLib | SPR ours | SPR NASLib |\n|---|---|---|---|---|---|")
+    for spec in specs:
+        theirs = reference[naslib_column.get(spec.name, spec.name)].to_numpy(dtype=float) if naslib_column.get(
+            spec.name, spec.name) in reference.columns else np.full(len(archs), np.nan)
+        theirs = np.where(theirs <= -1e8, np.nan, theirs)  # NASLib's failure value
+        for variant in batches:
+            ours = scores[(spec.name, variant)].to_numpy(dtype=float)
+            cells = [_agree(ours, scores[(spec.name, "surrogate")].to_numpy(dtype=float)) if "surrogate" in batches else "–",
+                     _agree(ours, theirs), _agree(ours, truth), _agree(theirs, truth)]
+            print(f"| {spec.name} | {variant} | " + " | ".join(cells) + " |")
+
+
+def _agree(a: np.ndarray, b: np.ndarray) -> str:
+    ok = np.isfinite(a) & np.isfinite(b)
+    return f"{spearman(a[ok], b[ok]):.3f}" if ok.sum() >= 3 else "–"
+
+
+if __name__ == "__main__":
+    main()
