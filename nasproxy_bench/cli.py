@@ -411,7 +411,7 @@ def cmd_diff(args: argparse.Namespace) -> None:
     from nasproxy_bench.store_diff import diff_stores
 
     for path in (args.first, args.second):
-        if not path.exists():
+        if not ResultStore(path).exists:  # a running store may have only its journal or segments so far
             raise DataError(f"no result store at {path}; check the path")
     if args.rtol < 0:
         raise NasproxyError(f"--rtol must be >= 0, got {args.rtol}")
@@ -453,7 +453,7 @@ def cmd_merge(args: argparse.Namespace) -> None:
     from nasproxy_bench.store import ResultStore
 
     for source in args.sources:
-        if not source.exists():
+        if not ResultStore(source).exists:  # a running store may have only its journal or segments so far
             raise DataError(f"no result store at {source}; check the path")
         if source.resolve() == args.store.resolve():
             raise NasproxyError(f"{source} is the destination --store itself; name another store to merge from")

@@ -68,6 +68,22 @@ def test_info_reads_a_running_store_that_has_only_its_journal_yet(tmp_path, caps
     store.close()
 
 
+def test_merge_and_diff_read_a_running_store_that_has_only_its_journal_yet(tmp_path, capsys):
+    """A snapshot of a run in progress: its records so far are merged, and the running store is left alone."""
+    running = ResultStore(tmp_path / "running.h5").open_for_writing()
+    running.add(SNIP, "a", Record(0.5, 0.5), {})
+    running.add(SNIP, "b", Record(0.25, 0.5), {})
+    journal = (tmp_path / "running.h5.journal").read_bytes()
+    assert main(["merge", str(tmp_path / "running.h5"), "--store", str(tmp_path / "snapshot.h5")]) == 0
+    assert "2 records added" in capsys.readouterr().out
+    snapshot = ResultStore(tmp_path / "snapshot.h5")
+    assert {a: r.score for g in snapshot.groups.values() for a, r in g.records.items()} == {"a": 0.5, "b": 0.25}
+    assert main(["diff", str(tmp_path / "running.h5"), str(tmp_path / "snapshot.h5")]) == 0
+    assert "hold the same records" in capsys.readouterr().out
+    assert not (tmp_path / "running.h5").exists() and (tmp_path / "running.h5.journal").read_bytes() == journal
+    running.close()
+
+
 def test_info_on_a_missing_store_is_a_one_line_error(tmp_path, capsys):
     assert main(["info", str(tmp_path / "nothing.h5")]) == 2
     err = capsys.readouterr().err
