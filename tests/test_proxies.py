@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from nasproxy_bench.benchmark import Benchmark, Dataset, Direction, Metric, TaskKind
+from nasproxy_bench.errors import UnsupportedNetwork
 from nasproxy_bench.inputs import Batch
 from nasproxy_bench.proxies.base import ProxyContext
 from nasproxy_bench.proxies.ensemble import majority_vote
@@ -314,6 +315,23 @@ def test_per_sample_proxies_score_a_weakly_input_dependent_network(name):
     outputs = net(x).detach()
     assert float((outputs - outputs[:1]).abs().max() / outputs.abs().max()) < 1e-5
     assert math.isfinite(score(name, context(net, x, y, n_out=5)))
+
+
+def test_the_float64_check_compares_the_first_sample_with_the_one_farthest_from_it():
+    """Only one sample differs (weakly) from the others: the float64 pair must include it, or the network looks input-blind."""
+    from nasproxy_bench.proxies.per_sample import check_per_sample_signal
+
+    torch.manual_seed(0)
+    x = torch.randn(1, 8).repeat(6, 1)
+    x[4] = torch.randn(8)
+    net = nn.Sequential(nn.Linear(8, 5))
+    with torch.no_grad():
+        net[0].weight.mul_(1e-6)
+        net[0].bias.copy_(torch.linspace(1.0, 2.0, 5))
+    check_per_sample_signal(context(net, x, torch.tensor([0, 1, 2, 3, 4, 0]), n_out=5))  # no UnsupportedNetwork
+    x[4] = x[0]
+    with pytest.raises(UnsupportedNetwork, match="same output"):
+        check_per_sample_signal(context(net, x, torch.tensor([0, 1, 2, 3, 4, 0]), n_out=5))
 
 
 class _LoopedLinear(nn.Sequential):
