@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from nasproxy_bench.benchmark import Benchmark, Dataset, Direction, Metric, TaskKind
 from nasproxy_bench.errors import UnsupportedNetwork
@@ -154,6 +155,35 @@ def test_jacob_cov_on_a_linear_model_and_nan_for_an_input_blind_network():
     with torch.no_grad():
         blind[0].weight.zero_()
     assert math.isnan(score("jacob_cov", context(blind, x, y, n_out=2)))  # kept as NaN -> coverage
+
+
+def test_grasp_of_a_batchnorm_network_is_the_classifiers_residual():
+    """Each conv feeds a train-mode BatchNorm, so its −θ·(Hg) is +‖g‖² (scale invariance) and cancels against the
+    classifier's term: grasp = −(1/B) Σ_i (∂p_i along g)ᵀ (z_i − b), written here with a forward-mode derivative."""
+    from torch.func import functional_call, jvp
+
+    torch.manual_seed(0)
+    bn = dict(eps=1e-12, track_running_stats=False)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4, **bn), nn.ReLU(), nn.Conv2d(4, 6, 3), nn.BatchNorm2d(6, **bn),
+                        nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 5)).double()
+    x, y = torch.randn(8, 3, 7, 7, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 4, 0, 1, 2])
+    ours = score("grasp", context(net, x, y, n_out=5, requested=frozenset({"grasp"})))
+
+    params = {n: p.detach() for n, p in net.named_parameters()}
+    names = [n for n in params if n.endswith("weight") and params[n].dim() in (2, 4)]  # conv/linear weights
+
+    def logits(weights):
+        return functional_call(net, {**params, **weights}, (x,))
+
+    leaves = {n: params[n].clone().requires_grad_(True) for n in names}
+    g = torch.autograd.grad(F.cross_entropy(logits(leaves), y), list(leaves.values()))
+    z, dz = jvp(logits, ({n: params[n] for n in names},), (dict(zip(names, g, strict=True)),))
+    p = torch.softmax(z, dim=1)
+    dp = p * (dz - (p * dz).sum(1, keepdim=True))
+    expected = float(-(dp * (z - params["8.bias"])).sum(1).mean())
+    conv_part = sum(float((gi**2).sum()) for n, gi in zip(names, g, strict=True) if params[n].dim() == 4)
+    assert abs(expected) < 0.5 * conv_part  # the cancellation is not trivial here
+    assert ours == pytest.approx(expected, rel=1e-6)
 
 
 @pytest.mark.parametrize("name", ["ntk_cond_ps", "ntk_cond_full"])  # without BatchNorm the two agree

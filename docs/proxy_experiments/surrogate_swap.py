@@ -12,7 +12,10 @@ batch-8 surrogate batch and keeps the rest:
 - ``noise``: standard-normal inputs (no image content at all);
 - ``coarse_targets``: segmentsemantic only, class maps constant on 64x64 instead of 16x16 blocks;
 - ``image_targets``: segmentsemantic only, the 17 classes from the image's brightness (regions that
-  follow the image's edges, as real segmentations do).
+  follow the image's edges, as real segmentations do);
+- ``shared_class``: class_object / class_scene only, every sample's soft label the same one-hot class
+  (class 0: a batch dominated by one object or scene, as an indoor Taskonomy batch can be);
+- ``flat_targets``: class_object / class_scene only, the uniform distribution over the classes.
 
 Prints, per proxy and variant, the rank agreement with the ``surrogate`` variant, with NASLib's
 released scores, and the SPR of ours and of NASLib's against NASLib's ``val_accuracy`` (final-epoch
@@ -58,6 +61,11 @@ def variant_batch(name: str, task: str, base: Batch, data_root: Path) -> Batch:
         brightness = x.mean(dim=1)  # (b, H, W), normalised to about [-1, 1]
         edges = torch.quantile(brightness.flatten(), torch.linspace(0, 1, SEGMENT_CLASSES + 1)[1:-1])
         y = torch.bucketize(brightness, edges)
+    elif name == "shared_class" and y.dim() == 2 and y.is_floating_point():
+        y = torch.zeros_like(y)
+        y[:, 0] = 1.0
+    elif name == "flat_targets" and y.dim() == 2 and y.is_floating_point():
+        y = torch.full_like(y, 1.0 / y.shape[1])
     else:
         raise SystemExit(f"unknown variant {name!r} for task {task!r}")
     return Batch(x.contiguous(), y, f"{base.source} [{name}]", True, SEED)
