@@ -19,6 +19,7 @@ from nasproxy_bench.store_archive import unpack_arguments
 
 if TYPE_CHECKING:
     from nasproxy_bench.benchmark import Benchmark
+    from nasproxy_bench.store import ResultStore
 
 SURVEY_STORE = Path("results/survey.h5")
 SURVEY_REPORTS = DEFAULT_REPORTS / "survey"
@@ -407,15 +408,12 @@ def cmd_survey(args: argparse.Namespace) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> None:
-    from nasproxy_bench.store import ResultStore
     from nasproxy_bench.store_diff import diff_stores
 
-    for path in (args.first, args.second):
-        if not ResultStore(path).exists:  # a running store may have only its journal or segments so far
-            raise DataError(f"no result store at {path}; check the path")
+    store_a, store_b = (_existing_store(args, path) for path in (args.first, args.second))
     if args.rtol < 0:
         raise NasproxyError(f"--rtol must be >= 0, got {args.rtol}")
-    result = diff_stores(ResultStore(args.first), ResultStore(args.second), rtol=args.rtol)
+    result = diff_stores(store_a, store_b, rtol=args.rtol)
     for (path, arch), mine, theirs in result.different[: args.show]:
         print(f"differs: {path} {arch}: {mine.score!r} ({mine.status}) vs {theirs.score!r} ({theirs.status})")
     for label, keys in (("only in the first", result.only_a), ("only in the second", result.only_b)):
@@ -428,13 +426,9 @@ def cmd_diff(args: argparse.Namespace) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> None:
-    from nasproxy_bench.store import ResultStore
     from nasproxy_bench.store_info import format_run, summarize
 
-    stores = [ResultStore(path) for path in args.stores]
-    for path, store in zip(args.stores, stores, strict=True):
-        if not store.exists:
-            raise DataError(f"no result store at {_shown(args, path)}; check the path")
+    stores = [_existing_store(args, path) for path in args.stores]
     for path, store in zip(args.stores, stores, strict=True):
         runs = summarize(store)
         print(f"{_shown(args, path)}: {len(runs)} run(s), {store.record_count():,} records")
@@ -449,17 +443,27 @@ def _shown(args: argparse.Namespace, path: Path) -> Path:
     return getattr(args, "packed_originals", {}).get(path, path)
 
 
+def _existing_store(args: argparse.Namespace, path: Path) -> ResultStore:
+    """The store at ``path``, read once; a running store counts though it may have only its journal or segments so far."""
+    from nasproxy_bench.store import ResultStore
+
+    store = ResultStore(path)
+    if not store.exists:
+        raise DataError(f"no result store at {_shown(args, path)}; check the path")
+    return store
+
+
 def cmd_merge(args: argparse.Namespace) -> None:
     from nasproxy_bench.store import ResultStore
 
+    sources = []
     for source in args.sources:
-        if not ResultStore(source).exists:  # a running store may have only its journal or segments so far
-            raise DataError(f"no result store at {source}; check the path")
         if source.resolve() == args.store.resolve():
             raise NasproxyError(f"{source} is the destination --store itself; name another store to merge from")
+        sources.append(_existing_store(args, source))
     with ResultStore(args.store) as dest:
-        for source in args.sources:
-            result = dest.merge_from(ResultStore(source))
+        for source, store in zip(args.sources, sources, strict=True):
+            result = dest.merge_from(store)
             line = f"{_shown(args, source)}: {result.added} records added to {args.store}, {result.identical} already there"
             if result.conflicts:
                 line += f", {result.conflicts} held with different scores (kept ours; first: {result.first_conflict})"

@@ -92,7 +92,7 @@ class PerSampleNetwork:
         return functional_call(self.model, ({**self.params, **weights}, self.buffers), (x.unsqueeze(0),))
 
     def outputs(self, samples: Sequence[int] | None = None) -> torch.Tensor:
-        """Every sample's read output (``task_output``), each computed alone: (batch, 1, ...); or only ``samples``'.
+        """Every sample's read output (``task_output``), each computed alone: (batch, 1, ...), or only those of ``samples``.
 
         A ``per_sample_loop`` network is run on the whole batch when that gives the last sample's
         own output (samples that do not interact): one NB-NLP cell's 64 one-sequence forwards
@@ -271,9 +271,16 @@ def _plain_lookup(embedding: nn.Embedding) -> bool:
     return embedding.padding_idx is None and embedding.max_norm is None and not embedding.scale_grad_by_freq
 
 
-def _relative_spread(outputs: torch.Tensor) -> float:
+def _differences_from_first(outputs: torch.Tensor) -> torch.Tensor:
+    """Per sample, the largest absolute difference of its output from the first sample's."""
+    return (outputs - outputs[:1]).flatten(1).abs().amax(1)
+
+
+def _relative_spread(outputs: torch.Tensor, differences: torch.Tensor | None = None) -> float:
+    """max_i |f(x_i) - f(x_0)| / max |f|."""
     scale = float(outputs.abs().max())
-    return float((outputs - outputs[:1]).abs().max()) / scale if scale else 0.0
+    differences = _differences_from_first(outputs) if differences is None else differences
+    return float(differences.max()) / scale if scale else 0.0
 
 
 def _input_blind_reason(ctx: ProxyContext) -> str:
@@ -288,12 +295,13 @@ def _input_blind_reason(ctx: ProxyContext) -> str:
     if len(ctx.batch.x) < 2:
         return ""
     outputs = per_sample_network(ctx).outputs()
-    if _relative_spread(outputs) > CLEARLY_DIFFERENT:
+    differences = _differences_from_first(outputs)
+    if _relative_spread(outputs, differences) > CLEARLY_DIFFERENT:
         return ""
-    # float64 only for the first sample and the one farthest from it in float32: the spread is the
-    # largest difference from the first sample, and a float64 forward costs twice a float32 one
-    farthest = int((outputs - outputs[:1]).flatten(1).abs().amax(1).argmax())
-    spread = _relative_spread(PerSampleNetwork(ctx, torch.float64).outputs([0, max(farthest, 1)]))
+    # the spread is the largest difference from the first sample, so float64 needs only the first
+    # sample and the one farthest from it in float32, not the whole batch
+    farthest = max(int(differences.argmax()), 1)
+    spread = _relative_spread(PerSampleNetwork(ctx, torch.float64).outputs([0, farthest]))
     if spread <= SAME_OUTPUT_RTOL:
         return (f"with per-sample normalisation every input gives the same output up to float64 rounding (relative spread "
                 f"{spread:.1e}), e.g. BatchNorm over one sample then global pooling: per-sample gradients are rounding noise")
