@@ -15,7 +15,13 @@ batch-8 surrogate batch and keeps the rest:
   follow the image's edges, as real segmentations do);
 - ``shared_class``: class_object / class_scene only, every sample's soft label the same one-hot class
   (class 0: a batch dominated by one object or scene, as an indoor Taskonomy batch can be);
-- ``flat_targets``: class_object / class_scene only, the uniform distribution over the classes.
+- ``flat_targets``: class_object / class_scene only, the uniform distribution over the classes;
+- ``naslib_head``: class_object / class_scene only, NASLib's head size (100 / 63 classes instead of the
+  official 75 / 47) with soft labels drawn the same way over those classes; the encoder's weights are
+  the same as in the other variants (same seed, built first);
+- ``batch32``: NASLib's batch of 32 (the first 8 samples are the surrogate's, the rest the next 24 of
+  the same seeded draw);
+- ``naslib_head+batch32``: both.
 
 Prints, per proxy and variant, the rank agreement with the ``surrogate`` variant, with NASLib's
 released scores, and the SPR of ours and of NASLib's against NASLib's ``val_accuracy`` (final-epoch
@@ -31,7 +37,8 @@ import torch
 import torch.nn.functional as F
 
 from nasproxy_bench.adapters.transnas import inputs as tnb_inputs
-from nasproxy_bench.adapters.transnas.decoders import IMAGE_SIZE, SEGMENT_CLASSES
+from nasproxy_bench.adapters.transnas.decoders import IMAGE_SIZE, NASLIB_CLASSES, SEGMENT_CLASSES, task_network
+from nasproxy_bench.adapters.transnas.network import TransNASEncoder
 from nasproxy_bench.compare import REFERENCE_NAMES
 from nasproxy_bench.config import resolve_data_root
 from nasproxy_bench.inputs import Batch, _pick, load_images
@@ -43,10 +50,18 @@ from nasproxy_bench.runner import build_model, evaluate, resolve_proxies, task_b
 SEED, BATCH_SIZE = 0, 8
 
 
-def variant_batch(name: str, task: str, base: Batch, data_root: Path) -> Batch:
+def variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset) -> Batch:
     x, y = base.x, base.y
-    if name == "surrogate":
-        return base
+    if "batch32" in name:
+        base = task_batches(dataset, data_root, SEED, 32, 1)[0]
+        x, y = base.x, base.y
+    if "naslib_head" in name and y.dim() == 2 and y.is_floating_point():
+        gen = torch.Generator().manual_seed(SEED)
+        y = torch.softmax(3 * torch.randn(len(y), NASLIB_CLASSES[task], generator=gen), dim=1)
+    if name in ("surrogate", "batch32", "naslib_head", "naslib_head+batch32"):
+        if name != "surrogate" and "naslib_head" in name and y.shape[-1] != NASLIB_CLASSES.get(task):
+            raise SystemExit(f"variant {name!r} needs a classification task, not {task!r}")
+        return base if name == "surrogate" else Batch(x.contiguous(), y, f"{base.source} [{name}]", True, SEED)
     if name == "cifar100":
         images, _, _ = load_images(data_root, "cifar100")
         chosen = _pick(len(images), BATCH_SIZE, SEED, "cifar100")
@@ -82,20 +97,23 @@ def main() -> None:
     archs = list(reference.index)
     specs = resolve_proxies(proxies.split(","))
     base = task_batches(dataset, data_root, SEED, BATCH_SIZE, 1)[0]
-    batches = {v: variant_batch(v, task, base, data_root) for v in variants.split(",")}
+    batches = {v: variant_batch(v, task, base, data_root, dataset) for v in variants.split(",")}
     rows = []
     for number, arch in enumerate(archs, start=1):
         for variant, batch in batches.items():
             model = build_model(bench, arch, task, SEED, torch.device("cpu"))
+            if "naslib_head" in variant:
+                torch.manual_seed(SEED)
+                model = task_network(TransNASEncoder(bench.parse(arch)), task, NASLIB_CLASSES).train()
             ctx = ProxyContext(bench, arch, dataset, model, [batch], SEED, torch.device("cpu"), frozenset(s.name for s in specs))
             for spec in specs:
                 record = evaluate(spec, ctx)
                 rows.append({"arch": arch, "variant": variant, "proxy": spec.name, "score": record.score, "status": record.status})
             ctx.release()
         print(f"{number}/{len(archs)}", file=sys.stderr, flush=True)
+        if out_path:  # after every architecture, so a stopped run keeps what it scored
+            pd.DataFrame(rows).to_csv(out_path, index=False)
     frame = pd.DataFrame(rows)
-    if out_path:
-        frame.to_csv(out_path, index=False)
     scores = frame.pivot_table(index="arch", columns=["proxy", "variant"], values="score", dropna=False).reindex(archs)
     truth = reference["val_accuracy"].to_numpy(dtype=float)
     naslib_column = {ours: theirs for theirs, ours in REFERENCE_NAMES.items()}
