@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from nasproxy_bench.adapters.transnas import inputs as tnb_inputs
 from nasproxy_bench.adapters.transnas.decoders import IMAGE_SIZE, NASLIB_CLASSES, SEGMENT_CLASSES, task_network
 from nasproxy_bench.adapters.transnas.network import TransNASEncoder
+from nasproxy_bench.benchmark import Dataset
 from nasproxy_bench.compare import REFERENCE_NAMES
 from nasproxy_bench.config import resolve_data_root
 from nasproxy_bench.inputs import Batch, _pick, load_images
@@ -50,18 +51,27 @@ from nasproxy_bench.runner import build_model, evaluate, resolve_proxies, task_b
 SEED, BATCH_SIZE = 0, 8
 
 
-def variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset) -> Batch:
-    x, y = base.x, base.y
+NASLIB_VARIANTS = ("batch32", "naslib_head", "naslib_head+batch32")
+
+
+def naslib_variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: Dataset) -> Batch:
+    """NASLib's batch of 32 and/or its 100 / 63-class soft labels (one seeded draw, so batch 8's rows come first)."""
     if "batch32" in name:
         base = task_batches(dataset, data_root, SEED, 32, 1)[0]
-        x, y = base.x, base.y
-    if "naslib_head" in name and y.dim() == 2 and y.is_floating_point():
-        gen = torch.Generator().manual_seed(SEED)
-        y = torch.softmax(3 * torch.randn(len(y), NASLIB_CLASSES[task], generator=gen), dim=1)
-    if name in ("surrogate", "batch32", "naslib_head", "naslib_head+batch32"):
-        if name != "surrogate" and "naslib_head" in name and y.shape[-1] != NASLIB_CLASSES.get(task):
-            raise SystemExit(f"variant {name!r} needs a classification task, not {task!r}")
-        return base if name == "surrogate" else Batch(x.contiguous(), y, f"{base.source} [{name}]", True, SEED)
+    y = base.y
+    if "naslib_head" in name:
+        if task not in NASLIB_CLASSES:
+            raise SystemExit(f"variant {name!r} needs class_object or class_scene, not {task!r}")
+        y = torch.softmax(3 * torch.randn(len(y), NASLIB_CLASSES[task], generator=torch.Generator().manual_seed(SEED)), dim=1)
+    return Batch(base.x.contiguous(), y, f"{base.source} [{name}]", True, SEED)
+
+
+def variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: Dataset) -> Batch:
+    x, y = base.x, base.y
+    if name == "surrogate":
+        return base
+    if name in NASLIB_VARIANTS:
+        return naslib_variant_batch(name, task, base, data_root, dataset)
     if name == "cifar100":
         images, _, _ = load_images(data_root, "cifar100")
         chosen = _pick(len(images), BATCH_SIZE, SEED, "cifar100")
@@ -102,7 +112,7 @@ def main() -> None:
     for number, arch in enumerate(archs, start=1):
         for variant, batch in batches.items():
             model = build_model(bench, arch, task, SEED, torch.device("cpu"))
-            if "naslib_head" in variant:
+            if "naslib_head" in variant:  # the same encoder weights (built first from the same seed), NASLib's head
                 torch.manual_seed(SEED)
                 model = task_network(TransNASEncoder(bench.parse(arch)), task, NASLIB_CLASSES).train()
             ctx = ProxyContext(bench, arch, dataset, model, [batch], SEED, torch.device("cpu"), frozenset(s.name for s in specs))
