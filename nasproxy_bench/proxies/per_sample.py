@@ -271,16 +271,11 @@ def _plain_lookup(embedding: nn.Embedding) -> bool:
     return embedding.padding_idx is None and embedding.max_norm is None and not embedding.scale_grad_by_freq
 
 
-def _differences_from_first(outputs: torch.Tensor) -> torch.Tensor:
-    """Per sample, the largest absolute difference of its output from the first sample's."""
-    return (outputs - outputs[:1]).flatten(1).abs().amax(1)
-
-
-def _relative_spread(outputs: torch.Tensor, differences: torch.Tensor | None = None) -> float:
-    """max_i |f(x_i) - f(x_0)| / max |f|."""
+def _spread_from_first(outputs: torch.Tensor) -> tuple[float, int]:
+    """(max_i |f(x_i) - f(x_0)| / max |f|, the i that attains it)."""
+    differences = (outputs - outputs[:1]).flatten(1).abs().amax(1)
     scale = float(outputs.abs().max())
-    differences = _differences_from_first(outputs) if differences is None else differences
-    return float(differences.max()) / scale if scale else 0.0
+    return (float(differences.max()) / scale if scale else 0.0), int(differences.argmax())
 
 
 def _input_blind_reason(ctx: ProxyContext) -> str:
@@ -294,14 +289,12 @@ def _input_blind_reason(ctx: ProxyContext) -> str:
     """
     if len(ctx.batch.x) < 2:
         return ""
-    outputs = per_sample_network(ctx).outputs()
-    differences = _differences_from_first(outputs)
-    if _relative_spread(outputs, differences) > CLEARLY_DIFFERENT:
+    spread, farthest = _spread_from_first(per_sample_network(ctx).outputs())
+    if spread > CLEARLY_DIFFERENT:
         return ""
     # the spread is the largest difference from the first sample, so float64 needs only the first
     # sample and the one farthest from it in float32, not the whole batch
-    farthest = max(int(differences.argmax()), 1)
-    spread = _relative_spread(PerSampleNetwork(ctx, torch.float64).outputs([0, farthest]))
+    spread, _ = _spread_from_first(PerSampleNetwork(ctx, torch.float64).outputs([0, max(farthest, 1)]))
     if spread <= SAME_OUTPUT_RTOL:
         return (f"with per-sample normalisation every input gives the same output up to float64 rounding (relative spread "
                 f"{spread:.1e}), e.g. BatchNorm over one sample then global pooling: per-sample gradients are rounding noise")
