@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from nasproxy_bench.adapters.transnas import inputs as tnb_inputs
 from nasproxy_bench.adapters.transnas.decoders import IMAGE_SIZE, NASLIB_CLASSES, SEGMENT_CLASSES, task_network
 from nasproxy_bench.adapters.transnas.network import TransNASEncoder
-from nasproxy_bench.benchmark import Dataset
+from nasproxy_bench.benchmark import Benchmark, Dataset
 from nasproxy_bench.compare import REFERENCE_NAMES
 from nasproxy_bench.config import resolve_data_root
 from nasproxy_bench.inputs import Batch, _pick, load_images
@@ -64,6 +64,14 @@ def naslib_variant_batch(name: str, task: str, base: Batch, data_root: Path, dat
             raise SystemExit(f"variant {name!r} needs class_object or class_scene, not {task!r}")
         y = torch.softmax(3 * torch.randn(len(y), NASLIB_CLASSES[task], generator=torch.Generator().manual_seed(SEED)), dim=1)
     return Batch(base.x.contiguous(), y, f"{base.source} [{name}]", True, SEED)
+
+
+def variant_model(bench: Benchmark, arch: str, task: str, variant: str) -> torch.nn.Module:
+    """The run's network, or with NASLib's head: the same encoder weights (built first from the same seed)."""
+    if "naslib_head" not in variant:
+        return build_model(bench, arch, task, SEED, torch.device("cpu"))
+    torch.manual_seed(SEED)
+    return task_network(TransNASEncoder(bench.parse(arch)), task, NASLIB_CLASSES).train()
 
 
 def variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: Dataset) -> Batch:
@@ -111,10 +119,7 @@ def main() -> None:
     rows = []
     for number, arch in enumerate(archs, start=1):
         for variant, batch in batches.items():
-            model = build_model(bench, arch, task, SEED, torch.device("cpu"))
-            if "naslib_head" in variant:  # the same encoder weights (built first from the same seed), NASLib's head
-                torch.manual_seed(SEED)
-                model = task_network(TransNASEncoder(bench.parse(arch)), task, NASLIB_CLASSES).train()
+            model = variant_model(bench, arch, task, variant)
             ctx = ProxyContext(bench, arch, dataset, model, [batch], SEED, torch.device("cpu"), frozenset(s.name for s in specs))
             for spec in specs:
                 record = evaluate(spec, ctx)
