@@ -21,7 +21,11 @@ batch-8 surrogate batch and keeps the rest:
   the same as in the other variants (same seed, built first);
 - ``batch32``: NASLib's batch of 32 (the first 8 samples are the surrogate's, the rest the next 24 of
   the same seeded draw);
-- ``naslib_head+batch32``: both.
+- ``naslib_head+batch32``: both;
+- ``per_arch_batch``, ``per_arch_batch2``: a new batch for every architecture, as NASLib's runner draws
+  one (its ``get_some_data`` starts a new iterator over a shuffling loader for each query): the k-th
+  architecture gets the surrogate draw of seed 1000 + k (2000 + k for the second), images and targets
+  both; the networks stay seed 0's. Two such runs agree with each other as two NASLib runs would.
 
 Prints, per proxy and variant, the rank agreement with the ``surrogate`` variant, with NASLib's
 released scores, and the SPR of ours and of NASLib's against NASLib's ``val_accuracy`` (final-epoch
@@ -52,6 +56,7 @@ SEED, BATCH_SIZE = 0, 8
 
 
 NASLIB_VARIANTS = ("batch32", "naslib_head", "naslib_head+batch32")
+PER_ARCH_SEED_BASE = {"per_arch_batch": 1000, "per_arch_batch2": 2000}
 
 
 def naslib_variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: Dataset) -> Batch:
@@ -76,7 +81,7 @@ def variant_model(bench: Benchmark, arch: str, task: str, variant: str) -> torch
 
 def variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: Dataset) -> Batch:
     x, y = base.x, base.y
-    if name == "surrogate":
+    if name == "surrogate" or name in PER_ARCH_SEED_BASE:  # the per-architecture draws are made in main()
         return base
     if name in NASLIB_VARIANTS:
         return naslib_variant_batch(name, task, base, data_root, dataset)
@@ -119,6 +124,8 @@ def main() -> None:
     rows = []
     for number, arch in enumerate(archs, start=1):
         for variant, batch in batches.items():
+            if variant in PER_ARCH_SEED_BASE:
+                batch = task_batches(dataset, data_root, PER_ARCH_SEED_BASE[variant] + number, BATCH_SIZE, 1)[0]
             model = variant_model(bench, arch, task, variant)
             ctx = ProxyContext(bench, arch, dataset, model, [batch], SEED, torch.device("cpu"), frozenset(s.name for s in specs))
             for spec in specs:
@@ -143,6 +150,9 @@ def main() -> None:
             cells = [_agree(ours, scores[(spec.name, "surrogate")].to_numpy(dtype=float)) if "surrogate" in batches else "–",
                      _agree(ours, theirs), _agree(ours, truth), _agree(theirs, truth)]
             print(f"| {spec.name} | {variant} | " + " | ".join(cells) + " |")
+        if set(PER_ARCH_SEED_BASE) <= set(batches):
+            pair = [scores[(spec.name, v)].to_numpy(dtype=float) for v in PER_ARCH_SEED_BASE]
+            print(f"| {spec.name} | per_arch_batch vs per_arch_batch2 | {_agree(*pair)} | | | |")
 
 
 def _agree(a: np.ndarray, b: np.ndarray) -> str:
