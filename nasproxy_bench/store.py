@@ -402,6 +402,9 @@ class ResultStore:
         """Read one HDF5 file (main or segment) into ``groups``; returns its format and ``segments_through``."""
         if not path.exists() and path != self.real_path:
             raise FileNotFoundError(path)
+        if path.is_dir():
+            raise DataError(f"result store {self.path} is a directory, not a store file: pass a file path, "
+                            f"e.g. --store {self.path / 'scores.h5'}")
         try:
             with h5py.File(path, "r") as h5:
                 version = self._check_format(h5, path)

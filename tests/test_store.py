@@ -55,6 +55,14 @@ def test_corrupt_store_is_reported_not_overwritten(tmp_path):
     assert path.read_bytes() == b"not an hdf5 file"
 
 
+def test_a_directory_as_store_is_a_one_line_error_that_names_a_file_path(tmp_path):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    with pytest.raises(DataError, match=r"is a directory.*--store .*results/scores\.h5"):
+        ResultStore(folder)
+    assert list(folder.iterdir()) == []
+
+
 def test_merge_adds_missing_records_keeps_ours_and_counts_conflicts(tmp_path):
     other_key = RunKey("nb201", "cifar100", "synflow", "1", 0, 64, 3)
     with ResultStore(tmp_path / "a.h5") as a:
