@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nasproxy_bench import __version__
+from nasproxy_bench.argtypes import positive_int, seed_list
 from nasproxy_bench.config import DEFAULT_REPORTS, DEFAULT_STORE, RunConfig, resolve_data_root
 from nasproxy_bench.errors import DataError, MissingGroundTruth, NasproxyError, UnknownNameError
 from nasproxy_bench.store_archive import unpack_arguments
@@ -23,23 +24,6 @@ if TYPE_CHECKING:
 
 SURVEY_STORE = Path("results/survey.h5")
 SURVEY_REPORTS = DEFAULT_REPORTS / "survey"
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        return [int(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,14 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--proxies", help="comma-separated proxy names, or 'all' (default all; with --all: the per-space "
                      "defaults of nasproxy_bench/run_all.py)")
     run.add_argument("--all", action="store_true", help="every benchmark x dataset with data here (see README: run --all)")
-    run.add_argument("--n", type=_positive_int, default=1000, help="sample size (default 1000)")
+    run.add_argument("--n", type=positive_int, default=1000, help="sample size (default 1000)")
     run.add_argument("--full", action="store_true", help="evaluate every architecture instead of a sample")
     run.add_argument("--arch-list", type=Path, help="evaluate these architectures: a text file (one per line) or a CSV "
                      "with an 'arch' or 'arch_str' column, optionally filtered by its 'dataset' column")
     run.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
-    run.add_argument("--seeds", type=_int_list, default=[0], help="init/batch seeds, e.g. 0,1,2,3,4 (default 0)")
-    run.add_argument("--batch-size", type=_positive_int, help="proxy minibatch size (default 64; --all: per-space defaults)")
-    run.add_argument("--input-size", type=_positive_int,
+    run.add_argument("--seeds", type=seed_list, default=[0], help="init/batch seeds, e.g. 0-4 or 0,2 (default 0)")
+    run.add_argument("--batch-size", type=positive_int, help="proxy minibatch size (default 64; --all: per-space defaults)")
+    run.add_argument("--input-size", type=positive_int,
                      help="feed SIZExSIZE inputs: runs the dataset's reduced-input variant '<dataset>-SIZE' (e.g. NDS imagenet-32)")
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     run.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="also write reports here")
@@ -83,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
                           "the run at that architecture every time it resumes")
     run.add_argument("--checkpoint-every", type=float, default=60.0,
                      help="seconds between store checkpoints (default 60; inf: only at the end, the journal keeps every record)")
-    run.add_argument("--workers", type=_positive_int, default=1,
+    run.add_argument("--workers", type=positive_int, default=1,
                      help="worker processes (default 1: everything in this process); only this process writes the store")
     run.add_argument("--executor", choices=["local", "ray"], default="local",
                      help="local processes (default) or Ray actors (needs the 'ray' extra); --workers sets how many")
@@ -104,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     survey.add_argument("--top", type=float, default=5.0, help="top-k percent of the whole space for @Top (default 5)")
     survey.add_argument("--nb201-n", type=int, default=100,
                         help="NB201 (and imported NATS-sss) sample size per dataset (default 100; 0: leave out)")
-    survey.add_argument("--seeds", type=_int_list, default=[0, 1, 2, 3, 4], help="init/batch seeds (default 0,1,2,3,4)")
+    survey.add_argument("--seeds", type=seed_list, default=[0, 1, 2, 3, 4], help="init/batch seeds (default 0,1,2,3,4)")
     survey.add_argument("--tnb-n", type=int, default=20, help="TransNAS-Bench-101 micro sample size per task (default 20; 0: leave out)")
     survey.add_argument("--no-run", action="store_true", help="draw from the store as it is; compute nothing")
     survey.add_argument("--no-progress", action="store_true")
@@ -117,15 +101,15 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", parents=[common], help="check built networks against the official params/FLOPs")
     verify.add_argument("benchmark", help="benchmark name (see 'list')")
-    verify.add_argument("--stride", type=_positive_int, default=1, help="check every k-th architecture (default all)")
+    verify.add_argument("--stride", type=positive_int, default=1, help="check every k-th architecture (default all)")
     verify.add_argument("--flops", action="store_true", help="also check FLOPs (slower)")
     speed = sub.add_parser("bench", parents=[common], help="measure proxy time relative to one forward+backward")
     speed.add_argument("--benchmark", default="nb201")
     speed.add_argument("--dataset", default="cifar10")
     speed.add_argument("--proxies", default="all")
-    speed.add_argument("--n", type=_positive_int, default=50)
+    speed.add_argument("--n", type=positive_int, default=50)
     speed.add_argument("--seed", type=int, default=0)
-    speed.add_argument("--batch-size", type=_positive_int, default=64)
+    speed.add_argument("--batch-size", type=positive_int, default=64)
     speed.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     speed.add_argument("--out", type=Path, default=DEFAULT_REPORTS / "speed.md")
     compare = sub.add_parser("compare", parents=[common], help="rank agreement of our scores with a reference table")
@@ -138,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     one.add_argument("--arch", required=True, help="canonical architecture string, e.g. an NB201 '|op~0|+...' string")
     one.add_argument("--proxies", default="all")
     one.add_argument("--seed", type=int, default=0)
-    one.add_argument("--batch-size", type=_positive_int, default=64)
+    one.add_argument("--batch-size", type=positive_int, default=64)
     one.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
 
     diff = sub.add_parser("diff", help="compare two result stores record by record (exit 2 if they differ)")
@@ -151,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="what result stores hold: per run, architectures with every proxy; per proxy, "
                           "records by status and wall time")
     info.add_argument("stores", type=Path, nargs="+", help="result stores to read (plain or packed .h5.xz; left unchanged)")
-    info.add_argument("--target", type=_positive_int, help="architectures each run is to reach: print the estimated "
+    info.add_argument("--target", type=positive_int, help="architectures each run is to reach: print the estimated "
                       "proxy time left (the stored median wall times, one process)")
     info.set_defaults(plugin=[])  # reads stores only
 
@@ -168,9 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--add", metavar="BENCHMARK/DATASET", help="add or replace the entry of this benchmark/dataset, "
                      "computed now with --proxies, --n, --batch-size")
     chk.add_argument("--proxies", help="with --add: comma-separated cheap proxies")
-    chk.add_argument("--n", type=_positive_int, default=50, help="with --add: sample size (default 50)")
-    chk.add_argument("--batch-size", type=_positive_int, default=32, help="with --add: batch size (default 32)")
-    chk.add_argument("--workers", type=_positive_int, default=1,
+    chk.add_argument("--n", type=positive_int, default=50, help="with --add: sample size (default 50)")
+    chk.add_argument("--batch-size", type=positive_int, default=32, help="with --add: batch size (default 32)")
+    chk.add_argument("--workers", type=positive_int, default=1,
                      help="compute this many entries at once, each in its own one-thread process (same values)")
     data = sub.add_parser("data", parents=[common], help="official data files: status, download")
     data_sub = data.add_subparsers(dest="data_command", required=True)

@@ -2,8 +2,8 @@ import argparse
 
 import pytest
 
+from nasproxy_bench.argtypes import seed_list
 from nasproxy_bench.cli import main
-from nasproxy_bench.search.command import seed_list
 
 from .test_search_endtoend import FastNB201, fake_proxies  # noqa: F401 - fixture
 
@@ -17,7 +17,8 @@ def one_line_error(capsys) -> str:
 def test_seed_lists():
     assert seed_list("0-9") == list(range(10))
     assert seed_list("0-2,7,2") == [0, 1, 2, 7]
-    for bad in ("5-3", "a", "1-", ""):
+    assert seed_list("") == [] and seed_list(" , ") == []  # the command reports it in one line
+    for bad in ("5-3", "a", "1-"):
         with pytest.raises(argparse.ArgumentTypeError):
             seed_list(bad)
 
@@ -30,6 +31,7 @@ def test_seed_lists():
     (["--fitness", "naswot", "--tournament", "60"], "1 <= tournament <= population"),
     (["--fitness", "naswot", "--batch-size", "0"], "--batch-size must be positive"),
     ([], "search needs --fitness"),
+    (["--fitness", "naswot", "--seeds", ""], "--seeds is empty"),
 ])
 def test_bad_input_is_one_line_and_touches_no_store(tmp_path, capsys, argv, message):
     store = tmp_path / "s.h5"

@@ -8,41 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from nasproxy_bench.argtypes import non_negative_int, seed_list
 from nasproxy_bench.config import DEFAULT_REPORTS, resolve_data_root
 from nasproxy_bench.errors import NasproxyError
 from nasproxy_bench.search.endtoend import ALGORITHMS, SearchConfig, SearchOutcome, outcomes_path, run_searches
-
-
-def seed_list(text: str) -> list[int]:
-    """``0-9``, ``0,2,5`` or a mix (``0-4,7``) -> the seeds in order, without repeats."""
-    seeds: list[int] = []
-    try:
-        for part in (p.strip() for p in text.split(",")):
-            if not part:
-                continue
-            low, sep, high = part.partition("-")
-            if sep and low:
-                first, last = int(low), int(high)
-                if last < first:
-                    raise ValueError
-                seeds.extend(range(first, last + 1))
-            else:
-                seeds.append(int(part))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seeds like 0-9 or 0,1,2, got {text!r}") from None
-    if not seeds:
-        raise argparse.ArgumentTypeError("no seeds given")
-    return list(dict.fromkeys(seeds))
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
 
 
 def _init_seed(text: str) -> int | None:
@@ -60,12 +29,12 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     search.add_argument("--dataset", default="cifar10")
     search.add_argument("--fitness", help="any registered proxy (see 'list'), e.g. naswot, synflow, gennas_combo")
     search.add_argument("--seeds", type=seed_list, default=[0], help="search seeds, e.g. 0-9 (default 0)")
-    search.add_argument("--population", type=_non_negative_int, default=50)
-    search.add_argument("--tournament", type=_non_negative_int, default=10)
-    search.add_argument("--cycles", type=_non_negative_int, default=400, help="mutations after the initial population")
+    search.add_argument("--population", type=non_negative_int, default=50)
+    search.add_argument("--tournament", type=non_negative_int, default=10)
+    search.add_argument("--cycles", type=non_negative_int, default=400, help="mutations after the initial population")
     search.add_argument("--algorithm", choices=ALGORITHMS, default="re",
                         help="re (regularized evolution) or random (random search, population+cycles evaluations)")
-    search.add_argument("--batch-size", type=_non_negative_int, default=64)
+    search.add_argument("--batch-size", type=non_negative_int, default=64)
     search.add_argument("--init-seed", type=_init_seed, default=0,
                         help="proxy init/minibatch seed of every search (default 0, as 'run'); 'search' = each search's own seed")
     search.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -103,6 +72,8 @@ def cmd_search(args: argparse.Namespace) -> None:
         raise NasproxyError("search needs --fitness PROXY (any name of 'nasproxy-bench list'), or --table")
     if args.batch_size < 1:
         raise NasproxyError("--batch-size must be positive")
+    if not args.seeds:
+        raise NasproxyError("no seeds given (--seeds is empty); give at least one, e.g. --seeds 0 or --seeds 0-9")
     data_root = resolve_data_root(args.data_root)
     configs = [
         SearchConfig(args.benchmark, args.dataset, args.fitness, seed=seed, population=args.population,
