@@ -46,6 +46,7 @@ def test_write_tasks_and_empty_tables(fake_root, tmp_path, capsys):
                  "--out", str(out)]) == 0
     text = out.read_text()
     assert "| nb201 | cifar10 | not run | 0.77 | not run | 0.87 |" in text
+    assert f"no result store at {tmp_path / 's.h5'}" in capsys.readouterr().err
 
 
 def test_run_with_a_task_file_scores_and_stores_it(fake_root, tmp_path, capsys):
