@@ -367,7 +367,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
     require_store(args.store)
     data_root = resolve_data_root(args.data_root)
-    page = write_survey(args.store, data_root, args.reports, top_percent=args.top)
+    page = write_survey(args.store, data_root, args.reports, top_percent=args.top, command="nasproxy-bench report")
     for message in ground_truth_gaps(ResultStore(args.store), data_root).values():
         print(f"note: {message}")
     print(f"wrote {args.reports}/ (index: {page})")

@@ -433,8 +433,9 @@ def hardware_pages(runs: list[RunScores], data_root: Path, out_dir: Path) -> tup
     return lines, drawn
 
 
-def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percent: float = 5.0) -> Path:
-    """Everything above; returns the index page."""
+def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percent: float = 5.0,
+                 command: str = "nasproxy-bench survey") -> Path:
+    """Everything above; returns the index page, which names ``command`` as what wrote it."""
     out_dir.mkdir(parents=True, exist_ok=True)
     store = ResultStore(store_path)
     gaps = ground_truth_gaps(store, data_root)
@@ -447,7 +448,7 @@ def write_survey(store_path: Path, data_root: Path, out_dir: Path, *, top_percen
     index = ["# The zero-shot NAS survey, regenerated", "",
              "Figures and tables of Li et al., *Zero-Shot Neural Architecture Search: Challenges, Solutions, and "
              "Opportunities* (arXiv 2307.01998), recomputed by nasproxy-bench from the result store "
-             f"`{display_path(store_path, data_root)}` with `nasproxy-bench survey`. Correlations are signed "
+             f"`{display_path(store_path, data_root)}` with `{command}`. Correlations are signed "
              "(positive = the proxy ranks better networks higher); KT = Kendall τ-b, SPR = Spearman ρ; "
              "@Top = the sample's members in the top "
              f"{top_percent:g}% of the **whole space** by ground truth (n and 95% bootstrap CI printed beside every value "

@@ -113,6 +113,9 @@ def test_run_and_report_on_fake_benchmark(fake_root, tmp_path):
     assert table.loc["params", "seeds"] == "0,1" and table.loc["params", "n"] == 60
     assert table.loc["params", "spearman_std"] == 0.0  # structural: identical across seeds
     assert "| params (v1) | 60 | 0,1 |" in (reports / "correlations.md").read_text()
+    again = tmp_path / "again"
+    assert main(["report", "--data-root", str(fake_root), "--store", str(store), "--reports", str(again)]) == 0
+    assert "with `nasproxy-bench report`." in (again / "index.md").read_text()  # names what wrote it
 
 
 def test_kill_9_midway_then_resume_gives_identical_scores(fake_root, tmp_path):
