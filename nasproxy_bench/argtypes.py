@@ -1,4 +1,4 @@
-"""argparse value types shared by the subcommands: each turns bad text into a one-line usage error."""
+"""argparse value types shared by the subcommands: bad text becomes argparse's usage error naming the option."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def non_negative_int(text: str) -> int:
 def seed_list(text: str) -> list[int]:
     """``0-9``, ``0,2,5`` or a mix (``0-4,7``) -> the seeds in order, without repeats.
 
-    Empty text gives no seeds; the command then says so in one line (its own message, not argparse's usage).
+    Empty text gives no seeds, which ``runner.require_seeds`` refuses in one line (not argparse's usage).
     """
     seeds: list[int] = []
     try:

@@ -171,10 +171,15 @@ def provenance(device: torch.device, batches: list[Batch]) -> dict[str, object]:
     }
 
 
+def require_seeds(seeds: list[int]) -> None:
+    """One-line refusal of an empty seed list (``--seeds ''``), for every command that takes seeds."""
+    if not seeds:
+        raise NasproxyError("no seeds given (--seeds is empty); give at least one, e.g. --seeds 0 or --seeds 0-4")
+
+
 def check_run_size(config: RunConfig, benchmark: Benchmark) -> None:
     """Refuse runs that would compute nothing or not what was asked (one-line errors)."""
-    if not config.seeds:
-        raise NasproxyError("no seeds given (--seeds is empty); give at least one, e.g. --seeds 0 or --seeds 0,1,2")
+    require_seeds(config.seeds)
     if config.arch_list is None and config.n is not None and config.n > len(benchmark):
         raise NasproxyError(
             f"--n {config.n} is more than the {len(benchmark):,} architectures of {benchmark.name}; "

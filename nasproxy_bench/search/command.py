@@ -11,6 +11,7 @@ import numpy as np
 from nasproxy_bench.argtypes import non_negative_int, seed_list
 from nasproxy_bench.config import DEFAULT_REPORTS, resolve_data_root
 from nasproxy_bench.errors import NasproxyError
+from nasproxy_bench.runner import require_seeds
 from nasproxy_bench.search.endtoend import ALGORITHMS, SearchConfig, SearchOutcome, outcomes_path, run_searches
 
 
@@ -72,8 +73,7 @@ def cmd_search(args: argparse.Namespace) -> None:
         raise NasproxyError("search needs --fitness PROXY (any name of 'nasproxy-bench list'), or --table")
     if args.batch_size < 1:
         raise NasproxyError("--batch-size must be positive")
-    if not args.seeds:
-        raise NasproxyError("no seeds given (--seeds is empty); give at least one, e.g. --seeds 0 or --seeds 0-9")
+    require_seeds(args.seeds)
     data_root = resolve_data_root(args.data_root)
     configs = [
         SearchConfig(args.benchmark, args.dataset, args.fitness, seed=seed, population=args.population,
