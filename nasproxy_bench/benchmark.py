@@ -112,6 +112,10 @@ class Benchmark(ABC):
     name: str = ""
     description: str = ""
     datasets: dict[str, Dataset] = {}
+    # Raised when the networks the builder makes change (not their counts: what they compute).
+    # A score of a proxy that runs the network is stored under its version plus this revision
+    # (``registry.stored_version``), so a store never mixes scores of the old and new networks.
+    network_revision: int = 0
 
     def __init__(self, data_root: Path, *, trust_pickles: bool = False) -> None:
         self.data_root = Path(data_root)

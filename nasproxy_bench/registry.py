@@ -184,6 +184,19 @@ def get_benchmark(name: str) -> type[Benchmark]:
     return found[name]
 
 
+def stored_version(spec: ProxySpec, benchmark: str) -> str:
+    """The version a score of ``spec`` on ``benchmark`` is stored under.
+
+    The proxy's own version, and ``.net<r>`` when the benchmark's networks are at revision r > 0
+    and the proxy runs the network (a structural proxy reads only the architecture). Unknown
+    benchmark names (a store written with a plugin not loaded) get the proxy's version.
+    """
+    revision = benchmarks()[benchmark].network_revision if benchmark in benchmarks() else 0
+    if revision == 0 or spec.family == "structural":
+        return spec.version
+    return f"{spec.version}.net{revision}"
+
+
 def get_proxy(name: str) -> ProxySpec:
     if name.startswith("gennas:"):  # any GenNAS task file (or shipped preset) by reference
         from nasproxy_bench.gennas.proxies import spec_for

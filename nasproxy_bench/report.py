@@ -12,7 +12,7 @@ import pandas as pd
 from nasproxy_bench.bootstrap import correlation_ci
 from nasproxy_bench.errors import MissingGroundTruth, NasproxyError
 from nasproxy_bench.metrics import Correlations, correlations, mean_std, top_subset
-from nasproxy_bench.registry import open_benchmark, proxies
+from nasproxy_bench.registry import open_benchmark, proxies, stored_version
 from nasproxy_bench.store import SEARCH_SAMPLE, STATUS_OK, STATUS_UNSUPPORTED, Group, Record, ResultStore, RunKey
 
 METRIC_COLUMNS = ("spearman", "spearman_top", "kendall", "kendall_top", "retrieval", "best_found")
@@ -38,14 +38,16 @@ def current_groups(store: ResultStore) -> list[Group]:
     """Stored groups, minus those of a registered proxy at an older version than the code's.
 
     A proxy whose math changed keeps its old scores in the store (under the old version key),
-    but tables and figures show only scores of the version the code computes now. Groups of
+    but tables and figures show only scores of the version the code computes now; so do the
+    scores of a benchmark whose networks changed (``registry.stored_version``). Groups of
     proxies not registered in this session (e.g. a plugin not loaded) are kept. Scores computed
     by searches (sample ``SEARCH_SAMPLE``) are left out: a search visits a biased set of
     architectures, not a sample to correlate over.
     """
     registered = proxies()
     return [g for g in store.groups.values() if g.key.sample_seed != SEARCH_SAMPLE
-            and (g.key.proxy not in registered or registered[g.key.proxy].version == g.key.proxy_version)]
+            and (g.key.proxy not in registered
+                 or stored_version(registered[g.key.proxy], g.key.benchmark) == g.key.proxy_version)]
 
 
 def derived_groups(store: ResultStore) -> list[Group]:

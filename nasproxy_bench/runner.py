@@ -23,7 +23,7 @@ from nasproxy_bench.execution.ray_executor import RayExecutor
 from nasproxy_bench.inputs import Batch
 from nasproxy_bench.memory import high_water_mib, rss_mib
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
-from nasproxy_bench.registry import get_benchmark, get_proxy
+from nasproxy_bench.registry import get_benchmark, get_proxy, stored_version
 from nasproxy_bench.store import STATUS_ERROR, STATUS_OK, STATUS_UNSUPPORTED, Record, ResultStore, RunKey
 from nasproxy_bench.tasks import default_io
 
@@ -249,7 +249,8 @@ def _run(config: RunConfig, benchmark: Benchmark, dataset: Dataset, specs: list[
     with ResultStore(config.store) as store:
         for seed in config.seeds:
             keys = {
-                s.name: RunKey(benchmark.name, dataset.name, s.name, s.version, sample_seed, config.batch_size, seed)
+                s.name: RunKey(benchmark.name, dataset.name, s.name, stored_version(s, benchmark.name), sample_seed,
+                               config.batch_size, seed)
                 for s in specs
             }
             for key in keys.values():  # scores a search or another sample already computed

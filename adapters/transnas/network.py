@@ -73,6 +73,13 @@ class MicroCell(nn.Module):
         return dense_dag_forward(self.edges, x, 4)
 
 
+# The official macro block builds its shortcut BatchNorm as ``BatchNorm2d(c, affine, track_running_stats)``:
+# positionally those are eps and momentum, so the benchmark's networks (and NASLib's, which use the
+# official builder) normalise the shortcut with eps = 1 and momentum = 1. We build the same network.
+SHORTCUT_BN_EPS = 1.0
+SHORTCUT_BN_MOMENTUM = 1.0
+
+
 class BasicBlock(nn.Module):
     """ResNet basic block: two ReLU-conv3x3-BN; a 1x1 conv + BN shortcut when the shape changes."""
 
@@ -82,7 +89,10 @@ class BasicBlock(nn.Module):
         self.conv_b = ReLUConvBN(c_out, c_out, 3, 1)
         self.downsample = None
         if stride != 1 or c_in != c_out:
-            self.downsample = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
+            self.downsample = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(c_out, eps=SHORTCUT_BN_EPS, momentum=SHORTCUT_BN_MOMENTUM),
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         residual = x if self.downsample is None else self.downsample(x)

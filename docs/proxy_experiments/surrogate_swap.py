@@ -13,6 +13,13 @@ batch-8 surrogate batch and keeps the rest:
 - ``coarse_targets``: segmentsemantic only, class maps constant on 64x64 instead of 16x16 blocks;
 - ``image_targets``: segmentsemantic only, the 17 classes from the image's brightness (regions that
   follow the image's edges, as real segmentations do);
+- ``one_class_targets``: segmentsemantic only, every pixel class 0 (the extreme of a dominant class);
+- ``skewed_targets``: segmentsemantic only, 16x16 blocks of class 0 with probability 0.75, else uniform
+  over the other 16 (real indoor segmentations are dominated by a few classes, where our surrogate's
+  blocks are uniform over the 17);
+- ``unit_targets``: normal only, the same maps moved from (−1, 1) to (0, 1): NASLib's Taskonomy loader
+  turns the normal PNG into a tensor in [0, 1] and does not normalise the label (``load_ops.ToTensor`` /
+  ``Normalize``), while the decoder's tanh output is centred on 0;
 - ``shared_class``: class_object / class_scene only, every sample's soft label the same one-hot class
   (class 0: a batch dominated by one object or scene, as an indoor Taskonomy batch can be);
 - ``flat_targets``: class_object / class_scene only, the uniform distribution over the classes;
@@ -57,6 +64,7 @@ SEED, BATCH_SIZE = 0, 8
 
 NASLIB_VARIANTS = ("batch32", "naslib_head", "naslib_head+batch32")
 PER_ARCH_SEED_BASE = {"per_arch_batch": 1000, "per_arch_batch2": 2000}
+SKEWED_SHARE = 0.75  # skewed_targets: the share of 16x16 blocks given class 0
 
 
 def naslib_variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: Dataset) -> Batch:
@@ -99,6 +107,16 @@ def variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: D
         brightness = x.mean(dim=1)  # (b, H, W), normalised to about [-1, 1]
         edges = torch.quantile(brightness.flatten(), torch.linspace(0, 1, SEGMENT_CLASSES + 1)[1:-1])
         y = torch.bucketize(brightness, edges)
+    elif name == "one_class_targets" and task == "segmentsemantic":
+        y = torch.zeros_like(y)
+    elif name == "skewed_targets" and task == "segmentsemantic":
+        gen = torch.Generator().manual_seed(SEED)
+        shape = (len(y), 1, IMAGE_SIZE // 16, IMAGE_SIZE // 16)
+        blocks = torch.where(torch.rand(shape, generator=gen) < SKEWED_SHARE, 0,
+                             torch.randint(1, SEGMENT_CLASSES, shape, generator=gen))
+        y = F.interpolate(blocks.float(), size=(IMAGE_SIZE, IMAGE_SIZE), mode="nearest")[:, 0].long()
+    elif name == "unit_targets" and task == "normal":
+        y = (y + 1) / 2
     elif name == "shared_class" and y.dim() == 2 and y.is_floating_point():
         y = torch.zeros_like(y)
         y[:, 0] = 1.0
@@ -109,14 +127,19 @@ def variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: D
     return Batch(x.contiguous(), y, f"{base.source} [{name}]", True, SEED)
 
 
+def reference_setup(space: str, task: str, reference_path: str, n: str) -> tuple[Path, Benchmark, Dataset, pd.DataFrame]:
+    """Data root, benchmark, task and the first ``n`` reference rows of the task (indexed by architecture)."""
+    data_root = resolve_data_root(None)
+    bench = get_benchmark(f"tnb101_{space}")(data_root)
+    reference = pd.read_csv(reference_path)
+    reference = reference[reference["dataset"] == task].drop_duplicates("arch_str").head(int(n)).set_index("arch_str")
+    return data_root, bench, bench.dataset(task), reference
+
+
 def main() -> None:
     space, task, reference_path, n, proxies, variants = sys.argv[1:7]
     out_path = sys.argv[7] if len(sys.argv) > 7 else None
-    data_root = resolve_data_root(None)
-    bench = get_benchmark(f"tnb101_{space}")(data_root)
-    dataset = bench.dataset(task)
-    reference = pd.read_csv(reference_path)
-    reference = reference[reference["dataset"] == task].drop_duplicates("arch_str").head(int(n)).set_index("arch_str")
+    data_root, bench, dataset, reference = reference_setup(space, task, reference_path, n)
     archs = list(reference.index)
     specs = resolve_proxies(proxies.split(","))
     base = task_batches(dataset, data_root, SEED, BATCH_SIZE, 1)[0]

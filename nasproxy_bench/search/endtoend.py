@@ -38,7 +38,7 @@ from nasproxy_bench.errors import NasproxyError
 from nasproxy_bench.inputs import Batch, fixed_batches
 from nasproxy_bench.memory import release_freed_memory
 from nasproxy_bench.proxies.base import ProxyContext, ProxySpec
-from nasproxy_bench.registry import get_benchmark
+from nasproxy_bench.registry import get_benchmark, stored_version
 from nasproxy_bench.runner import build_model, evaluate, model_device, provenance, resolve_device, resolve_proxies
 from nasproxy_bench.search.evolution import SearchTrace, random_search, regularized_evolution
 from nasproxy_bench.store import SEARCH_SAMPLE, STATUS_OK, Record, ResultStore, RunKey
@@ -189,7 +189,8 @@ class StoredFitness:
         self.bench, self.dataset, self.spec, self.config, self.store = bench, dataset, spec, config, store
         self.device = device
         self.build_device = model_device([spec], device)
-        self.key = RunKey(bench.name, dataset.name, spec.name, spec.version, SEARCH_SAMPLE, config.batch_size, config.proxy_seed)
+        self.key = RunKey(bench.name, dataset.name, spec.name, stored_version(spec, bench.name), SEARCH_SAMPLE,
+                          config.batch_size, config.proxy_seed)
         self.counter = FitnessCounter()
         self._batches: list[Batch] | None = None
         self.provenance: dict[str, object] = {}
@@ -272,7 +273,7 @@ def run_search(config: SearchConfig, store: ResultStore, bench: Benchmark | None
     visited = set(fitness.counter.cache)
     prov = fitness.provenance
     outcome = SearchOutcome(
-        benchmark=bench.name, dataset=dataset.name, fitness=spec.name, fitness_version=spec.version,
+        benchmark=bench.name, dataset=dataset.name, fitness=spec.name, fitness_version=stored_version(spec, bench.name),
         algorithm=config.algorithm, seed=config.seed, init_seed=config.proxy_seed, population=config.population,
         tournament=config.tournament, cycles=config.cycles, batch_size=config.batch_size,
         found_arch=found_arch, found_fitness=found_fitness, found_truth=float(truth.get(found_arch, math.nan)),
@@ -293,8 +294,8 @@ def run_search(config: SearchConfig, store: ResultStore, bench: Benchmark | None
 
 def config_key(config: SearchConfig, bench: Benchmark, spec: ProxySpec) -> tuple:
     """``SearchOutcome.search_key`` of the outcome this config will produce."""
-    return (bench.name, config.dataset, spec.name, spec.version, config.algorithm, config.seed, config.proxy_seed,
-            config.population, config.tournament, config.cycles, config.batch_size)
+    return (bench.name, config.dataset, spec.name, stored_version(spec, bench.name), config.algorithm, config.seed,
+            config.proxy_seed, config.population, config.tournament, config.cycles, config.batch_size)
 
 
 def run_searches(configs: list[SearchConfig]) -> Iterator[tuple[SearchOutcome, bool]]:
