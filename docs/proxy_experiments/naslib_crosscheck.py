@@ -40,12 +40,11 @@ import torch.nn.functional as F
 
 from nasproxy_bench.adapters.transnas.decoders import NASLIB_CLASSES
 from nasproxy_bench.compare import REFERENCE_NAMES
-from nasproxy_bench.metrics import spearman
 from nasproxy_bench.proxies.base import ProxyContext
 from nasproxy_bench.runner import evaluate, resolve_proxies, task_batches
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from surrogate_swap import naslib_variant_batch, reference_setup, variant_model  # noqa: E402  (a sibling script)
+from surrogate_swap import _agree, naslib_variant_batch, reference_setup, variant_model  # noqa: E402  (a sibling script)
 
 SEED, BATCH_SIZE = 0, 8
 SUITE_ZERO = ("snip", "grad_norm", "fisher", "grasp", "jacob_cov", "plain", "synflow", "l2_norm", "naswot")
@@ -102,10 +101,15 @@ class _Wrapped(nn.Module):
         return self.model(x)
 
 
-def naslib_score(builder, predictive, loss, arch: str, task: str, measure: str, x: torch.Tensor,
-                 y: torch.Tensor, num_classes: int) -> float:
+def naslib_network(builder, arch: str, task: str) -> nn.Module:
+    """NASLib's network of ``arch``, built from the same seed as ours (same weights)."""
     torch.manual_seed(SEED)
-    net = _Wrapped(builder.create_model(arch, task)).train()
+    return _Wrapped(builder.create_model(arch, task)).train()
+
+
+def naslib_score(predictive, loss, net: nn.Module, measure: str, x: torch.Tensor, y: torch.Tensor,
+                 num_classes: int) -> float:
+    """One NASLib measure (``find_measures`` returns one value; every measure but l2_norm scores a copy)."""
     value = predictive.find_measures(net, [(x, y)], ("random", 1, num_classes), torch.device("cpu"), loss,
                                      measure_names=[measure])
     return float(value)
@@ -130,12 +134,13 @@ def main() -> None:
     rows = []
     for number, arch in enumerate(archs, start=1):
         model = variant_model(bench, arch, task, variant)
+        naslib_net = naslib_network(builder, arch, task)
         ctx = ProxyContext(bench, arch, dataset, model, [batch], SEED, torch.device("cpu"), frozenset(s.name for s in specs))
         for spec in specs:
             ours = evaluate(spec, ctx).score
             try:
-                theirs = naslib_score(builder, predictive, loss, arch, task, NASLIB_MEASURE[spec.name],
-                                      batch.x.clone(), batch.y.clone(), num_classes)
+                theirs = naslib_score(predictive, loss, naslib_net, NASLIB_MEASURE[spec.name], batch.x.clone(),
+                                      batch.y.clone(), num_classes)
             except (RuntimeError, ValueError, AssertionError, IndexError, TypeError, AttributeError) as error:  # NASLib's code failing
                 print(f"{arch} {spec.name}: NASLib's code raised {type(error).__name__}: {error}", file=sys.stderr)
                 theirs = float("nan")
@@ -161,11 +166,6 @@ def main() -> None:
         cells = [exact, _agree(code, ours), _agree(ours, released), _agree(code, released),
                  _agree(ours, truth), _agree(code, truth), _agree(released, truth)]
         print(f"| {spec.name} | " + " | ".join(cells) + " |")
-
-
-def _agree(a: np.ndarray, b: np.ndarray) -> str:
-    ok = np.isfinite(a) & np.isfinite(b)
-    return f"{spearman(a[ok], b[ok]):.3f}" if ok.sum() >= 3 else "–"
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: D
     elif name == "coarse_targets" and task == "segmentsemantic":
         blocks = torch.randint(0, SEGMENT_CLASSES, (len(y), 1, IMAGE_SIZE // 64, IMAGE_SIZE // 64),
                                generator=torch.Generator().manual_seed(SEED))
-        y = F.interpolate(blocks.float(), size=(IMAGE_SIZE, IMAGE_SIZE), mode="nearest")[:, 0].long()
+        y = _class_map(blocks)
     elif name == "image_targets" and task == "segmentsemantic":
         brightness = x.mean(dim=1)  # (b, H, W), normalised to about [-1, 1]
         edges = torch.quantile(brightness.flatten(), torch.linspace(0, 1, SEGMENT_CLASSES + 1)[1:-1])
@@ -114,7 +114,7 @@ def variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: D
         shape = (len(y), 1, IMAGE_SIZE // 16, IMAGE_SIZE // 16)
         blocks = torch.where(torch.rand(shape, generator=gen) < SKEWED_SHARE, 0,
                              torch.randint(1, SEGMENT_CLASSES, shape, generator=gen))
-        y = F.interpolate(blocks.float(), size=(IMAGE_SIZE, IMAGE_SIZE), mode="nearest")[:, 0].long()
+        y = _class_map(blocks)
     elif name == "unit_targets" and task == "normal":
         y = (y + 1) / 2
     elif name == "shared_class" and y.dim() == 2 and y.is_floating_point():
@@ -125,6 +125,11 @@ def variant_batch(name: str, task: str, base: Batch, data_root: Path, dataset: D
     else:
         raise SystemExit(f"unknown variant {name!r} for task {task!r}")
     return Batch(x.contiguous(), y, f"{base.source} [{name}]", True, SEED)
+
+
+def _class_map(blocks: torch.Tensor) -> torch.Tensor:
+    """(b, 1, h, w) block classes upsampled (nearest) to the (b, 256, 256) label map."""
+    return F.interpolate(blocks.float(), size=(IMAGE_SIZE, IMAGE_SIZE), mode="nearest")[:, 0].long()
 
 
 def reference_setup(space: str, task: str, reference_path: str, n: str) -> tuple[Path, Benchmark, Dataset, pd.DataFrame]:
