@@ -157,6 +157,31 @@ def test_jacob_cov_on_a_linear_model_and_nan_for_an_input_blind_network():
     assert math.isnan(score("jacob_cov", context(blind, x, y, n_out=2)))  # kept as NaN -> coverage
 
 
+class SquareSum(nn.Module):
+    """logits = (x ⊙ x) A: the Jacobian of the summed logits is 2 x ⊙ (A 1), a different row per sample."""
+
+    def __init__(self, a: torch.Tensor) -> None:
+        super().__init__()
+        self.a = nn.Parameter(a)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x * x) @ self.a
+
+
+def test_epe_nas_by_hand_and_unsupported_without_two_repeated_classes():
+    torch.manual_seed(0)
+    a = torch.randn(4, 3)
+    x = torch.randn(7, 4)
+    y = torch.tensor([0, 1, 0, 2, 1, 2, 2])
+    jac = (2 * x * a.sum(dim=1)).double().numpy()
+    per_class = [float(np.sum(np.log(np.abs(np.corrcoef(jac[y.numpy() == c])) + 1e-5))) for c in (0, 1, 2)]
+    pairs = [abs(si - sj) for i, si in enumerate(per_class) for j, sj in enumerate(per_class) if i != j]
+    assert score("epe_nas", context(SquareSum(a), x, y, n_out=3)) == pytest.approx(np.mean(pairs), rel=1e-6)
+    # only class 0 repeats (classes 1 and 2 have one sample each): no pair of classes to compare, for any network
+    record = evaluate(get_proxy("epe_nas"), context(SquareSum(a), x[:4], torch.tensor([0, 1, 0, 2]), n_out=3))
+    assert record.status == STATUS_UNSUPPORTED and "larger --batch-size" in record.message
+
+
 def test_grasp_of_a_batchnorm_network_is_the_classifiers_residual():
     """Each conv feeds a train-mode BatchNorm, so its −θ·(Hg) is +‖g‖² (scale invariance) and cancels against the
     classifier's term: grasp = −(1/B) Σ_i (∂p_i along g)ᵀ (z_i − b), written here with a forward-mode derivative."""

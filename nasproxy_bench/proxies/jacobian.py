@@ -60,8 +60,9 @@ def epe_nas(ctx: ProxyContext) -> float:
             return math.nan
         s = float(np.sum(np.log(np.abs(corr) + EPS)))
         per_class.append(s / len(corr) if many else s)
-    if len(per_class) < 2:
-        return math.nan
+    if len(per_class) < 2:  # a property of the batch, the same for every network: say so instead of NaN
+        raise UnsupportedNetwork(f"epe_nas needs two classes with two or more samples each in the batch; this batch of "
+                                 f"{len(labels)} has {len(per_class)}: use a larger --batch-size")
     s = torch.tensor(per_class, dtype=torch.float64)
     diffs = (s[:, None] - s[None, :]).abs()
     n = len(per_class)
