@@ -15,8 +15,9 @@ kernel over:
 
 Prints how many of NASLib's scores exceed 32 ln(units) of each hook set, which a log|det| over
 those units at NASLib's batch of 32 cannot (Hadamard's inequality; K_ii = units), then the SPR of
-each against NASLib's ``val_accuracy`` and the rank agreement with NASLib's released ``nwot`` scores. The network of an
-architecture is the run's (seed 0, train mode), the same for every variant.
+each against the task's final-epoch validation metric of our table (as ``compare``) and the rank
+agreement with NASLib's released ``nwot`` scores. The network of an architecture is the run's
+(seed 0, train mode), the same for every variant.
 
 An existing OUT.csv is resumed (its architectures are not scored again); with the environment
 variable NASWOT_HOOKS_LIMIT=K only the first K architectures are scored, and the tables cover
@@ -94,7 +95,7 @@ def main() -> None:
     scores = pd.DataFrame(rows).pivot_table(index="arch", columns=["batch", "hooks"], values="score")
     archs = [a for a in archs if a in scores.index]  # all N, or those scored so far
     scores, reference = scores.reindex(archs), reference.reindex(archs)
-    truth = reference["val_accuracy"].to_numpy(dtype=float)
+    truth = bench.ground_truth(task).reindex(archs).to_numpy(dtype=float)  # final-epoch validation metric, as `compare`
     theirs = reference["nwot"].to_numpy(dtype=float)
     print(f"{space} {task}, first {len(archs)} architectures of the reference list, seed {SEED}; NASLib's SPR "
           f"{_agree(theirs, truth)}")
